@@ -93,6 +93,8 @@ export interface DateSpec {
   readonly weekdays?: string;
   readonly weekyears?: string;
   readonly weeks?: string;
+  /** Only in a `<duration>`: days to add. */
+  readonly days?: string;
   readonly moon?: string;
 }
 
@@ -400,6 +402,16 @@ export interface NodeState {
   readonly xml: XmlElement;
 }
 
+/** A ticket's state from the status section (multi-site clusters). */
+export interface TicketState {
+  readonly id: string;
+  readonly granted: boolean;
+  readonly standby: boolean;
+  /** Seconds since the epoch. */
+  readonly lastGranted?: number;
+  readonly xml: XmlElement;
+}
+
 export interface CibVersion {
   readonly adminEpoch: number;
   readonly epoch: number;
@@ -413,6 +425,13 @@ export interface Cib {
   readonly dcUuid?: string;
   readonly configuration: Configuration;
   readonly status: readonly NodeState[];
+  /** `status/tickets/ticket_state`, in document order. */
+  readonly tickets: readonly TicketState[];
+  /**
+   * Problems Pacemaker tolerates (it logs a configuration error and ignores
+   * the offending part), found while parsing leniently. Empty when strict.
+   */
+  readonly warnings: readonly string[];
   /** The whole document; the source of truth for serialization. */
   readonly xml: XmlElement;
 }
