@@ -1,0 +1,517 @@
+import { access, constants, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { OcfRc, OpStatus, isOcfAction, type OpStatusCode } from './codes.js';
+import { RaError } from './errors.js';
+import { MemoryAttributeStore, type AttributeLifetime, type AttributeStore } from './attributes.js';
+import type { ClusterView } from './helper-commands.js';
+import { promotionAttributeName } from './helper-commands.js';
+import { HELPER_SOCKET_ENV, HelperServer } from './helper-server.js';
+import { lsbMetadata, lsbRcToOcf, lsbScriptAction } from './lsb.js';
+import { checkParameters, parseMetadata, renderMetadata, type AgentMetadata } from './metadata.js';
+import { nativeMethod, NativeAgentRegistry, type AgentActionResult, type AgentContext } from './native.js';
+import { runProcess } from './process.js';
+import { formatAgentSpec, type AgentSpec } from './spec.js';
+
+export interface ExecutorOptions {
+  /** This node's name: crm_node -n, OCF_RESKEY_CRM_meta_on_node, the default -N of crm_attribute. */
+  readonly nodeName: string;
+  readonly nodeId?: string;
+  /**
+   * Per-daemon directory: run/ becomes HA_VARRUN, rsctmp/ HA_RSCTMP, bin/
+   * holds the helper commands. Two executors on one machine must not share it.
+   */
+  readonly stateDir: string;
+  readonly ocfRoot?: string;
+  readonly lsbDir?: string;
+  readonly attributes?: AttributeStore;
+  readonly natives?: NativeAgentRegistry;
+  readonly cluster?: ClusterView;
+  /** PATH after the helper directory. */
+  readonly path?: string;
+  /** Added to every agent's environment (after the OCF variables, so it cannot override them). */
+  readonly extraEnv?: Readonly<Record<string, string>>;
+  /** Per stream; meta-data actions get at least 4 MiB. */
+  readonly outputLimitBytes?: number;
+  readonly killGraceMs?: number;
+  readonly defaultTimeoutMs?: number;
+  readonly crmFeatureSet?: string;
+  /** false = no helper socket/commands (e.g. a one-shot meta-data query). */
+  readonly helpers?: boolean;
+}
+
+export interface ActionRequest {
+  readonly resourceId: string;
+  readonly agent: AgentSpec;
+  readonly action: string;
+  readonly params?: Readonly<Record<string, string>>;
+  /** Meta attributes without the CRM_meta_ prefix: clone_max, notify_type, globally_unique... */
+  readonly meta?: Readonly<Record<string, string>>;
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Check params against the agent's meta-data first; throws RaError naming the parameter. */
+  readonly validate?: boolean;
+}
+
+export interface ActionResult {
+  readonly resourceId: string;
+  readonly action: string;
+  readonly intervalMs: number;
+  /** OCF rc (LSB codes already mapped). */
+  readonly rc: number;
+  readonly opStatus: OpStatusCode;
+  readonly exitReason?: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outputDroppedBytes: number;
+  /** Wall clock (ms since epoch) when the agent was started. */
+  readonly startedAtMs: number;
+  readonly execTimeMs: number;
+}
+
+/** Anything that runs one action: the executor, or a fake in tests. */
+export interface ActionRunner {
+  run(request: ActionRequest): Promise<ActionResult>;
+}
+
+const EXIT_REASON_PREFIX = 'ocf-exit-reason:';
+const EXIT_REASON_MAX = 256;
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const META_DATA_OUTPUT_BYTES = 4 * 1024 * 1024;
+const META_DATA_TIMEOUT_MS = 30_000;
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Runs resource-agent actions the way Pacemaker's executor does. Everything
+ * an agent sees comes from the options object, never from this process's
+ * environment, so several executors (several daemons) can share a machine.
+ */
+export class AgentExecutor implements ActionRunner {
+  readonly ocfRoot: string;
+  readonly lsbDir: string;
+  readonly attributes: AttributeStore;
+  readonly natives: NativeAgentRegistry;
+  readonly binDir: string;
+  readonly varRunDir: string;
+  readonly rscTmpDir: string;
+  readonly socketPath: string;
+  private readonly metadataCache = new Map<string, AgentMetadata>();
+  private helperServer: HelperServer | undefined;
+  private started = false;
+  private closed = false;
+
+  constructor(readonly options: ExecutorOptions) {
+    if (!options.nodeName) throw new RaError('VIGIL_RA_BAD_OPTIONS', 'executor options: nodeName is empty');
+    if (!options.stateDir) throw new RaError('VIGIL_RA_BAD_OPTIONS', 'executor options: stateDir is empty');
+    this.ocfRoot = options.ocfRoot ?? '/usr/lib/ocf';
+    this.lsbDir = options.lsbDir ?? '/etc/init.d';
+    this.attributes = options.attributes ?? new MemoryAttributeStore();
+    this.natives = options.natives ?? new NativeAgentRegistry();
+    this.binDir = join(options.stateDir, 'bin');
+    this.varRunDir = join(options.stateDir, 'run');
+    this.rscTmpDir = join(options.stateDir, 'rsctmp');
+    const preferred = join(options.stateDir, 'helper.sock');
+    this.socketPath =
+      preferred.length <= MAX_SOCKET_PATH
+        ? preferred
+        : join(tmpdir(), `vigil-helper-${process.pid}-${randomBytes(4).toString('hex')}.sock`);
+  }
+
+  /** Create the state directories and, unless disabled, the helper commands and their socket. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    await mkdir(this.varRunDir, { recursive: true });
+    await mkdir(this.rscTmpDir, { recursive: true });
+    await mkdir(this.binDir, { recursive: true });
+    if (this.options.helpers !== false) {
+      const nodeName = this.options.nodeName;
+      const server = new HelperServer({
+        binDir: this.binDir,
+        socketPath: this.socketPath,
+        context: {
+          store: this.attributes,
+          localNode: nodeName,
+          localNodeId: this.options.nodeId ?? nodeName,
+          cluster: this.options.cluster ?? {
+            members: () => [{ id: this.options.nodeId ?? nodeName, name: nodeName, member: true }],
+            hasQuorum: () => true,
+          },
+        },
+      });
+      await server.start();
+      this.helperServer = server;
+    }
+    this.started = true;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.helperServer?.close();
+    this.helperServer = undefined;
+  }
+
+  private ensureUsable(): void {
+    if (!this.started || this.closed) {
+      throw new RaError('VIGIL_RA_NOT_STARTED', 'agent executor: call start() before running agents (and not after close())');
+    }
+  }
+
+  /** Path of the script behind an agent, or undefined for native agents. */
+  scriptPath(spec: AgentSpec): string | undefined {
+    switch (spec.class) {
+      case 'ocf':
+        return join(this.ocfRoot, 'resource.d', spec.provider ?? '', spec.type);
+      case 'lsb':
+      case 'service':
+        return join(this.lsbDir, spec.type);
+      default:
+        return undefined;
+    }
+  }
+
+  /** The variables an OCF agent gets for one action. */
+  ocfEnvironment(request: ActionRequest, timeoutMs: number): Record<string, string> {
+    const env: Record<string, string> = {
+      PATH: this.options.helpers === false ? this.options.path ?? DEFAULT_PATH : `${this.binDir}:${this.options.path ?? DEFAULT_PATH}`,
+      ...(this.options.extraEnv ?? {}),
+    };
+    for (const [key, value] of Object.entries(request.params ?? {})) env[`OCF_RESKEY_${key}`] = value;
+    for (const [key, value] of Object.entries(request.meta ?? {})) {
+      env[`OCF_RESKEY_CRM_meta_${key.replace(/-/g, '_')}`] = value;
+    }
+    Object.assign(env, {
+      OCF_ROOT: this.ocfRoot,
+      OCF_FUNCTIONS_DIR: join(this.ocfRoot, 'lib', 'heartbeat'),
+      OCF_RA_VERSION_MAJOR: '1',
+      OCF_RA_VERSION_MINOR: '1',
+      OCF_RESOURCE_INSTANCE: request.resourceId,
+      OCF_RESOURCE_TYPE: request.agent.type,
+      OCF_EXIT_REASON_PREFIX: EXIT_REASON_PREFIX,
+      OCF_RESKEY_crm_feature_set: this.options.crmFeatureSet ?? '3.16.2',
+      OCF_RESKEY_CRM_meta_name: request.action,
+      OCF_RESKEY_CRM_meta_interval: String(request.intervalMs ?? 0),
+      OCF_RESKEY_CRM_meta_timeout: String(timeoutMs),
+      OCF_RESKEY_CRM_meta_on_node: this.options.nodeName,
+      OCF_RESKEY_CRM_meta_on_node_uuid: this.options.nodeId ?? this.options.nodeName,
+      HA_VARRUN: this.varRunDir,
+      HA_RSCTMP: this.rscTmpDir,
+      HA_SBIN_DIR: this.binDir,
+      // Log lines go to stderr, where the result captures them.
+      HA_LOGFACILITY: 'none',
+      HA_LOGTAG: request.resourceId,
+      [HELPER_SOCKET_ENV]: this.socketPath,
+    });
+    if (request.agent.provider !== undefined) env['OCF_RESOURCE_PROVIDER'] = request.agent.provider;
+    return env;
+  }
+
+  private lsbEnvironment(request: ActionRequest): Record<string, string> {
+    return {
+      PATH: this.options.path ?? DEFAULT_PATH,
+      ...(this.options.extraEnv ?? {}),
+      HA_VARRUN: this.varRunDir,
+      HA_RSCTMP: this.rscTmpDir,
+      OCF_RESOURCE_INSTANCE: request.resourceId,
+    };
+  }
+
+  async run(request: ActionRequest): Promise<ActionResult> {
+    this.ensureUsable();
+    if (!isOcfAction(request.action)) {
+      throw new RaError(
+        'VIGIL_RA_UNKNOWN_ACTION',
+        `resource '${request.resourceId}': action '${request.action}' is not an agent action`,
+      );
+    }
+    if (request.validate && request.action !== 'meta-data') {
+      const meta = await this.metadataIfInstalled(request.agent);
+      if (meta) checkParameters(meta, request.params ?? {}, { subject: `resource '${request.resourceId}'` });
+    }
+    const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 20_000;
+    if (request.agent.class === 'native') return this.runNative(request, timeoutMs);
+    return this.runScript(request, timeoutMs);
+  }
+
+  private async runScript(request: ActionRequest, timeoutMs: number): Promise<ActionResult> {
+    const startedAtMs = Date.now();
+    const started = performance.now();
+    const isLsb = request.agent.class !== 'ocf';
+    const file = this.scriptPath(request.agent)!;
+    const base = {
+      resourceId: request.resourceId,
+      action: request.action,
+      intervalMs: request.intervalMs ?? 0,
+      startedAtMs,
+    };
+    const notInstalled = (reason: string): ActionResult => ({
+      ...base,
+      rc: OcfRc.ERR_INSTALLED,
+      opStatus: OpStatus.NOT_INSTALLED,
+      exitReason: reason,
+      stdout: '',
+      stderr: '',
+      outputDroppedBytes: 0,
+      execTimeMs: Math.round(performance.now() - started),
+    });
+    const installed = await isExecutableFile(file);
+    if (installed !== true) {
+      return notInstalled(`${formatAgentSpec(request.agent)} is not installed (${file}: ${installed})`);
+    }
+
+    if (isLsb && request.action === 'meta-data') {
+      const text = await readFile(file, 'utf8');
+      return {
+        ...base,
+        rc: OcfRc.SUCCESS,
+        opStatus: OpStatus.DONE,
+        stdout: renderMetadata(lsbMetadata(request.agent.type, text)),
+        stderr: '',
+        outputDroppedBytes: 0,
+        execTimeMs: Math.round(performance.now() - started),
+      };
+    }
+    const scriptAction = isLsb ? lsbScriptAction(request.action) : request.action;
+    if (scriptAction === undefined) {
+      return {
+        ...base,
+        rc: OcfRc.ERR_UNIMPLEMENTED,
+        opStatus: OpStatus.NOT_SUPPORTED,
+        exitReason: `LSB scripts have no '${request.action}' action`,
+        stdout: '',
+        stderr: '',
+        outputDroppedBytes: 0,
+        execTimeMs: 0,
+      };
+    }
+
+    let exitReason: string | undefined;
+    const limit = this.options.outputLimitBytes ?? 64 * 1024;
+    const outcome = await runProcess({
+      file,
+      args: [scriptAction],
+      env: isLsb ? this.lsbEnvironment(request) : this.ocfEnvironment(request, timeoutMs),
+      cwd: '/',
+      timeoutMs,
+      killGraceMs: this.options.killGraceMs ?? 5_000,
+      outputLimitBytes: request.action === 'meta-data' ? Math.max(limit, META_DATA_OUTPUT_BYTES) : limit,
+      ...(request.signal ? { signal: request.signal } : {}),
+      onStderrLine: (line) => {
+        if (line.startsWith(EXIT_REASON_PREFIX)) {
+          exitReason = line.slice(EXIT_REASON_PREFIX.length).trim().slice(0, EXIT_REASON_MAX);
+        }
+      },
+    });
+    const execTimeMs = Math.round(performance.now() - started);
+    const output = { stdout: outcome.stdout, stderr: outcome.stderr, outputDroppedBytes: outcome.outputDroppedBytes };
+    const withReason = (r: string | undefined): { exitReason?: string } => (r !== undefined ? { exitReason: r } : {});
+
+    if (outcome.spawnError !== undefined) {
+      if (outcome.spawnError === 'ENOENT' || outcome.spawnError === 'EACCES') {
+        return notInstalled(`${formatAgentSpec(request.agent)} could not be run (${file}: ${outcome.spawnError})`);
+      }
+      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `could not run ${file}: ${outcome.spawnError}` };
+    }
+    if (outcome.timedOut) {
+      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.TIMED_OUT, execTimeMs, exitReason: `${request.action} timed out after ${timeoutMs}ms` };
+    }
+    if (outcome.cancelled) {
+      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.CANCELLED, execTimeMs, ...withReason('cancelled') };
+    }
+    if (outcome.exitCode === undefined) {
+      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `agent was killed by ${outcome.exitSignal}` };
+    }
+    const rc = isLsb ? lsbRcToOcf(request.action, outcome.exitCode) : outcome.exitCode;
+    return { ...base, ...output, rc, opStatus: OpStatus.DONE, execTimeMs, ...withReason(exitReason) };
+  }
+
+  private async runNative(request: ActionRequest, timeoutMs: number): Promise<ActionResult> {
+    const startedAtMs = Date.now();
+    const started = performance.now();
+    const base = { resourceId: request.resourceId, action: request.action, intervalMs: request.intervalMs ?? 0, startedAtMs, stdout: '', stderr: '', outputDroppedBytes: 0 };
+    const agent = this.natives.get(request.agent.type, request.agent.provider);
+    const elapsed = (): number => Math.round(performance.now() - started);
+    if (!agent) {
+      return { ...base, rc: OcfRc.ERR_INSTALLED, opStatus: OpStatus.NOT_INSTALLED, exitReason: `${formatAgentSpec(request.agent)} is not registered`, execTimeMs: elapsed() };
+    }
+    if (request.action === 'meta-data') {
+      return { ...base, rc: OcfRc.SUCCESS, opStatus: OpStatus.DONE, stdout: renderMetadata(agent.metadata), execTimeMs: elapsed() };
+    }
+    const method = nativeMethod(agent, request.action);
+    if (!method) {
+      return { ...base, rc: OcfRc.ERR_UNIMPLEMENTED, opStatus: OpStatus.NOT_SUPPORTED, exitReason: `${formatAgentSpec(request.agent)} does not implement ${request.action}`, execTimeMs: elapsed() };
+    }
+    let params: Record<string, string>;
+    try {
+      params = checkParameters(agent.metadata, request.params ?? {}, { subject: `resource '${request.resourceId}'` });
+    } catch (err) {
+      // The same answer a script gives for bad parameters: not configured (fatal).
+      return { ...base, rc: OcfRc.ERR_CONFIGURED, opStatus: OpStatus.DONE, exitReason: (err as Error).message, execTimeMs: elapsed() };
+    }
+    const controller = new AbortController();
+    const onOuterAbort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const ctx = this.nativeContext(request, params, timeoutMs, controller.signal);
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const cancelled = new Promise<'cancelled'>((resolve) => {
+      if (request.signal?.aborted) resolve('cancelled');
+      request.signal?.addEventListener('abort', () => resolve('cancelled'), { once: true });
+    });
+    try {
+      const outcome = await Promise.race([
+        method(ctx).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
+        limit,
+        cancelled,
+      ]);
+      if (outcome === 'timeout') {
+        controller.abort();
+        return { ...base, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.TIMED_OUT, exitReason: `${request.action} timed out after ${timeoutMs}ms`, execTimeMs: elapsed() };
+      }
+      if (outcome === 'cancelled') {
+        return { ...base, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.CANCELLED, exitReason: 'cancelled', execTimeMs: elapsed() };
+      }
+      if ('error' in outcome) {
+        const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+        return { ...base, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.DONE, exitReason: message.slice(0, EXIT_REASON_MAX), execTimeMs: elapsed() };
+      }
+      return { ...base, ...nativeOutcome(outcome.value), opStatus: OpStatus.DONE, execTimeMs: elapsed() };
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  private nativeContext(request: ActionRequest, params: Record<string, string>, timeoutMs: number, signal: AbortSignal): AgentContext {
+    const store = this.attributes;
+    const node = this.options.nodeName;
+    const rsc = request.resourceId;
+    return {
+      resourceId: rsc,
+      action: request.action,
+      params,
+      meta: request.meta ?? {},
+      intervalMs: request.intervalMs ?? 0,
+      timeoutMs,
+      nodeName: node,
+      signal,
+      attributes: {
+        get: (name: string, lifetime: AttributeLifetime = 'reboot') => store.get(node, name, lifetime),
+        set: (name: string, value: string, lifetime: AttributeLifetime = 'reboot') => store.set(node, name, value, lifetime),
+        delete: (name: string, lifetime: AttributeLifetime = 'reboot') => store.delete(node, name, lifetime),
+        setPromotionScore: (score: number) => store.set(node, promotionAttributeName(rsc), String(score), 'reboot'),
+        clearPromotionScore: () => store.delete(node, promotionAttributeName(rsc), 'reboot'),
+      },
+    };
+  }
+
+  /** Meta-data of an agent, parsed and cached. Throws RaError if the agent is missing or its XML is bad. */
+  async metadata(spec: AgentSpec): Promise<AgentMetadata> {
+    const key = formatAgentSpec(spec);
+    const cached = this.metadataCache.get(key);
+    if (cached) return cached;
+    if (spec.class === 'native') {
+      const agent = this.natives.get(spec.type, spec.provider);
+      if (!agent) throw new RaError('VIGIL_RA_BAD_METADATA', `${key}: no such native agent is registered`);
+      this.metadataCache.set(key, agent.metadata);
+      return agent.metadata;
+    }
+    const file = this.scriptPath(spec)!;
+    const installed = await isExecutableFile(file);
+    if (installed !== true) throw new RaError('VIGIL_RA_BAD_METADATA', `${key}: not installed (${file}: ${installed})`);
+    let meta: AgentMetadata;
+    if (spec.class !== 'ocf') {
+      meta = lsbMetadata(spec.type, await readFile(file, 'utf8'));
+    } else {
+      const result = await this.runScript(
+        { resourceId: spec.type, agent: spec, action: 'meta-data' },
+        META_DATA_TIMEOUT_MS,
+      );
+      if (result.opStatus !== OpStatus.DONE || result.rc !== OcfRc.SUCCESS) {
+        throw new RaError('VIGIL_RA_BAD_METADATA', `${key}: meta-data action failed (rc ${result.rc}, ${result.exitReason ?? result.stderr.trim().slice(0, 200)})`);
+      }
+      meta = parseMetadata(result.stdout, key);
+    }
+    this.metadataCache.set(key, meta);
+    return meta;
+  }
+
+  private async metadataIfInstalled(spec: AgentSpec): Promise<AgentMetadata | undefined> {
+    if (spec.class === 'native') return this.natives.get(spec.type, spec.provider)?.metadata;
+    if ((await isExecutableFile(this.scriptPath(spec)!)) !== true) return undefined;
+    return this.metadata(spec);
+  }
+
+  /** Check instance attributes against the agent's meta-data; defaults filled in. */
+  async checkParameters(spec: AgentSpec, resourceId: string, params: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+    return checkParameters(await this.metadata(spec), params, { subject: `resource '${resourceId}'` });
+  }
+
+  /** Installed agents of a class (and provider), as CLASS[:PROVIDER]:TYPE strings, sorted. */
+  async listAgents(cls?: string, provider?: string): Promise<string[]> {
+    const out: string[] = [];
+    if (!cls || cls === 'ocf') {
+      const root = join(this.ocfRoot, 'resource.d');
+      const providers = provider ? [provider] : await listDir(root);
+      for (const p of providers) {
+        for (const type of await listDir(join(root, p))) {
+          if ((await isExecutableFile(join(root, p, type))) === true) out.push(`ocf:${p}:${type}`);
+        }
+      }
+    }
+    if (!cls || cls === 'lsb' || cls === 'service') {
+      const prefix = cls === 'service' ? 'service' : 'lsb';
+      for (const name of await listDir(this.lsbDir)) {
+        if (/^(README|skeleton|rc|rcS|functions)$/.test(name)) continue;
+        if ((await isExecutableFile(join(this.lsbDir, name))) === true) out.push(`${prefix}:${name}`);
+      }
+    }
+    if (!cls || cls === 'native') {
+      for (const key of this.natives.names()) {
+        if (provider && !key.startsWith(`${provider}:`)) continue;
+        out.push(`native:${key}`);
+      }
+    }
+    return out.sort();
+  }
+}
+
+function nativeOutcome(value: AgentActionResult): { rc: number; exitReason?: string; stdout: string } {
+  if (value === undefined) return { rc: OcfRc.SUCCESS, stdout: '' };
+  if (typeof value === 'number') return { rc: validRc(value), stdout: '' };
+  return {
+    rc: validRc(value.rc),
+    stdout: value.output ?? '',
+    ...(value.reason !== undefined ? { exitReason: value.reason.slice(0, EXIT_REASON_MAX) } : {}),
+  };
+}
+
+function validRc(rc: number): number {
+  return Number.isInteger(rc) && rc >= 0 && rc <= 255 ? rc : OcfRc.ERR_GENERIC;
+}
+
+async function isExecutableFile(file: string): Promise<true | string> {
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) return 'not a file';
+    await access(file, constants.X_OK);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'not executable' : String(code);
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,134 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HELPER_COMMANDS, runHelperCommand, type HelperContext } from './helper-commands.js';
+
+/** Env var through which helper commands find their executor's socket. */
+export const HELPER_SOCKET_ENV = 'VIGIL_HELPER_SOCKET';
+
+const MAX_REQUEST_BYTES = 64 * 1024;
+const REQUEST_IDLE_MS = 10_000;
+
+// The helpers are tiny CommonJS scripts: they forward argv and the resource
+// name over the executor's unix socket and print what comes back. Putting
+// the logic in the executor keeps one implementation, and the socket path in
+// the environment points each agent at its own daemon's attribute store.
+function helperScript(nodePath: string): string {
+  return `#!${nodePath}
+'use strict';
+const net = require('node:net');
+const path = require('node:path');
+const cmd = path.basename(process.argv[1]);
+const sock = process.env.${HELPER_SOCKET_ENV};
+if (!sock) {
+  process.stderr.write(cmd + ': ${HELPER_SOCKET_ENV} is not set; this helper only works under Vigil\\n');
+  process.exit(102);
+}
+const request = JSON.stringify({
+  cmd,
+  argv: process.argv.slice(2),
+  env: { OCF_RESOURCE_INSTANCE: process.env.OCF_RESOURCE_INSTANCE },
+});
+const conn = net.createConnection(sock);
+const chunks = [];
+conn.on('connect', () => conn.end(request + '\\n'));
+conn.on('data', (d) => chunks.push(d));
+conn.on('error', (e) => {
+  process.stderr.write(cmd + ': cannot reach Vigil at ' + sock + ': ' + e.message + '\\n');
+  process.exitCode = 102;
+});
+conn.on('end', () => {
+  let r;
+  try { r = JSON.parse(Buffer.concat(chunks).toString('utf8')); }
+  catch { process.stderr.write(cmd + ': garbled answer from Vigil\\n'); process.exitCode = 102; return; }
+  process.stdout.write(r.stdout);
+  process.stderr.write(r.stderr);
+  process.exitCode = r.code;
+});
+`;
+}
+
+export interface HelperServerOptions {
+  readonly binDir: string;
+  readonly socketPath: string;
+  /** Context for each request; env is filled in from the request. */
+  readonly context: Omit<HelperContext, 'env'>;
+}
+
+/** Writes the helper commands into binDir and answers them on socketPath. */
+export class HelperServer {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly options: HelperServerOptions) {}
+
+  async start(): Promise<void> {
+    await mkdir(this.options.binDir, { recursive: true });
+    // The bin dir may sit below a package.json with "type": "module".
+    await writeFile(join(this.options.binDir, 'package.json'), '{"type":"commonjs"}\n');
+    const script = helperScript(process.execPath);
+    for (const cmd of HELPER_COMMANDS) {
+      const file = join(this.options.binDir, cmd);
+      await writeFile(file, script);
+      await chmod(file, 0o755);
+    }
+    await rm(this.options.socketPath, { force: true });
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.handle(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    await chmod(this.options.socketPath, 0o600);
+    this.server = server;
+  }
+
+  private handle(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.setTimeout(REQUEST_IDLE_MS, () => socket.destroy());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > MAX_REQUEST_BYTES) {
+        socket.destroy();
+        return;
+      }
+      chunks.push(d);
+    });
+    socket.on('end', () => {
+      void this.answer(Buffer.concat(chunks).toString('utf8')).then((reply) => {
+        if (!socket.destroyed) socket.end(JSON.stringify(reply));
+      });
+    });
+  }
+
+  private async answer(text: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const req = JSON.parse(text) as { cmd?: unknown; argv?: unknown; env?: Record<string, unknown> };
+      if (typeof req.cmd !== 'string' || !Array.isArray(req.argv) || !req.argv.every((a) => typeof a === 'string')) {
+        return { code: 64, stdout: '', stderr: 'vigil helper: malformed request\n' };
+      }
+      const rsc = req.env?.['OCF_RESOURCE_INSTANCE'];
+      return await runHelperCommand(req.cmd, req.argv as string[], {
+        ...this.options.context,
+        env: { OCF_RESOURCE_INSTANCE: typeof rsc === 'string' ? rsc : undefined },
+      });
+    } catch (err) {
+      return { code: 1, stdout: '', stderr: `vigil helper: ${(err as Error).message}\n` };
+    }
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(this.options.socketPath, { force: true });
+  }
+}
