@@ -1,8 +1,10 @@
 import { Command } from 'commander';
+import { registerSimulateCommands } from './commands/simulate.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('vigil');
   program.description('Vigil cluster resource manager');
+  registerSimulateCommands(program);
   await program.parseAsync(argv);
-  return 0;
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

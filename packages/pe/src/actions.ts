@@ -1,0 +1,361 @@
+import type { Operation } from '@vigil/cib';
+import { parseDurationMs } from '@vigil/cib';
+import type { ResourceOrder } from './constraints/ordering.js';
+import {
+  ROLE_ORDER,
+  allPrimitivesOf,
+  canRunResources,
+  type CloneRsc,
+  type PrimitiveRsc,
+  type Rsc,
+  type SchedNode,
+  type WorkingSet,
+} from './working-set.js';
+
+export type ActionTask =
+  | 'start'
+  | 'stop'
+  | 'promote'
+  | 'demote'
+  | 'monitor'
+  | 'migrate_to'
+  | 'migrate_from'
+  | 'stonith'
+  | 'do_shutdown'
+  | 'running'
+  | 'stopped'
+  | 'promoted'
+  | 'demoted';
+
+export interface Action {
+  readonly id: number;
+  /** The primitive acted on, or the group/clone for its pseudo actions. */
+  readonly rsc?: Rsc;
+  readonly task: ActionTask;
+  readonly node?: SchedNode;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** Pseudo actions are bookkeeping (group "running", stops implied by fencing). */
+  pseudo: boolean;
+  /** Required actions go in the graph; optional ones only carry ordering. */
+  required: boolean;
+  runnable: boolean;
+  /** Why this action became required or unrunnable, for the summary. */
+  reason?: string;
+  /** Extra parameters for the executor (stonith action, migrate target...). */
+  readonly meta: Record<string, string>;
+}
+
+export interface ActionOrdering {
+  readonly first: Action;
+  readonly then: Action;
+  /** `first` required → `then` required (a restart of first restarts then). */
+  readonly impliesThen: boolean;
+  /** `then` required → `first` required (stopping first stops then before it). */
+  readonly impliesFirst: boolean;
+  /** `then` cannot run unless `first` can. */
+  readonly runnableLeft: boolean;
+}
+
+export interface ActionSet {
+  readonly actions: Action[];
+  readonly orderings: ActionOrdering[];
+  /** start/stop/promote/demote actions per primitive, keyed "rsc task node?". */
+  readonly byKey: Map<string, Action>;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+function opTimeout(p: PrimitiveRsc | undefined, task: string, intervalMs: number, ws: WorkingSet): number {
+  if (!p) return DEFAULT_TIMEOUT_MS;
+  const op = p.ops.find((o) => o.name === task && o.intervalMs === intervalMs) ?? p.ops.find((o) => o.name === task);
+  if (op?.timeoutMs !== undefined) return op.timeoutMs;
+  const dflt = ws.opDefaults['timeout'];
+  if (dflt !== undefined) {
+    try {
+      return parseDurationMs(dflt);
+    } catch {
+      /* fall through */
+    }
+  }
+  return DEFAULT_TIMEOUT_MS;
+}
+
+export function keyOf(rsc: Rsc, task: string, node?: SchedNode): string {
+  return `${rsc.id} ${task}${node ? ` ${node.name}` : ''}`;
+}
+
+export class ActionBuilder {
+  readonly actions: Action[] = [];
+  readonly orderings: ActionOrdering[] = [];
+  readonly byKey = new Map<string, Action>();
+  private nextId = 0;
+
+  constructor(private readonly ws: WorkingSet) {}
+
+  add(init: { rsc?: Rsc; task: ActionTask; node?: SchedNode; intervalMs?: number; pseudo?: boolean; required?: boolean; runnable?: boolean; reason?: string; meta?: Record<string, string> }): Action {
+    const p = init.rsc?.variant === 'primitive' ? init.rsc : undefined;
+    const a: Action = {
+      id: this.nextId++,
+      ...(init.rsc ? { rsc: init.rsc } : {}),
+      task: init.task,
+      ...(init.node ? { node: init.node } : {}),
+      intervalMs: init.intervalMs ?? 0,
+      timeoutMs: opTimeout(p, init.task, init.intervalMs ?? 0, this.ws),
+      pseudo: init.pseudo ?? false,
+      required: init.required ?? false,
+      runnable: init.runnable ?? true,
+      ...(init.reason ? { reason: init.reason } : {}),
+      meta: init.meta ?? {},
+    };
+    this.actions.push(a);
+    if (init.rsc && (init.intervalMs ?? 0) === 0 && init.task !== 'monitor') {
+      this.byKey.set(keyOf(init.rsc, init.task, init.node), a);
+      if (!this.byKey.has(keyOf(init.rsc, init.task))) this.byKey.set(keyOf(init.rsc, init.task), a);
+    }
+    return a;
+  }
+
+  order(first: Action | undefined, then: Action | undefined, flags: Partial<Omit<ActionOrdering, 'first' | 'then'>>): void {
+    if (!first || !then || first === then) return;
+    this.orderings.push({ first, then, impliesThen: flags.impliesThen ?? false, impliesFirst: flags.impliesFirst ?? false, runnableLeft: flags.runnableLeft ?? false });
+  }
+
+  result(): ActionSet {
+    return { actions: this.actions, orderings: this.orderings, byKey: this.byKey };
+  }
+}
+
+/** Does the resource need a full restart where it runs now? */
+function needsRestart(p: PrimitiveRsc, node: SchedNode): string | undefined {
+  const h = p.history.get(node.name);
+  if (h?.failed) return 'failed';
+  if (p.definitionChanged.has(node.name)) return 'resource definition change';
+  return undefined;
+}
+
+/** Create start/stop/promote/demote (and recurring monitor) actions for one primitive. */
+export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: WorkingSet, fencedNodes: Set<string>): void {
+  const target = p.assigned;
+  const managed = p.managed && !p.blocked;
+  let startAction: Action | undefined;
+  // Stops on every node the resource must leave (or restart on).
+  for (const node of p.runningOn) {
+    const staying = target === node && ROLE_ORDER[p.nextRole] > ROLE_ORDER.Stopped;
+    const restart = staying ? needsRestart(p, node) : undefined;
+    const role = p.history.get(node.name)?.role ?? 'Started';
+    const needStop = !staying || restart !== undefined;
+    const implied = fencedNodes.has(node.name);
+    if (role === 'Promoted' && (needStop || p.nextRole !== 'Promoted')) {
+      b.add({ rsc: p, task: 'demote', node, required: managed, pseudo: implied, runnable: managed || implied });
+    }
+    b.add({
+      rsc: p,
+      task: 'stop',
+      node,
+      required: needStop && managed,
+      pseudo: implied,
+      runnable: (managed && (node.online || implied)) || implied,
+      ...(restart ? { reason: restart } : {}),
+    });
+  }
+  if (target) {
+    const running = p.runningOn.includes(target);
+    const restart = running ? needsRestart(p, target) : undefined;
+    startAction = b.add({ rsc: p, task: 'start', node: target, required: managed && (!running || restart !== undefined), runnable: managed });
+    const curRole = running ? p.history.get(target.name)?.role : 'Stopped';
+    if (p.nextRole === 'Promoted' && (curRole !== 'Promoted' || restart !== undefined || p.runningOn.length > 1)) {
+      b.add({ rsc: p, task: 'promote', node: target, required: managed, runnable: managed });
+    }
+    addRecurring(p, target, b);
+  } else {
+    // A start that cannot happen anywhere still carries orderings, so that
+    // whatever depends on this resource knows it is not coming.
+    startAction = b.add({ rsc: p, task: 'start', required: false, runnable: false, reason: p.stopReason ?? 'node availability' });
+  }
+  void startAction;
+}
+
+function addRecurring(p: PrimitiveRsc, node: SchedNode, b: ActionBuilder): void {
+  const role = p.nextRole;
+  for (const op of p.ops) {
+    if (op.name !== 'monitor' || op.intervalMs <= 0 || !op.enabled) continue;
+    if (!opMatchesRole(op, role)) continue;
+    const h = p.history.get(node.name);
+    const known = h?.recurring.has(`monitor_${op.intervalMs}`) && p.runningOn.includes(node);
+    b.add({ rsc: p, task: 'monitor', node, intervalMs: op.intervalMs, required: !known, runnable: p.managed });
+  }
+}
+
+function opMatchesRole(op: Operation, role: string): boolean {
+  if (op.role === undefined) return role !== 'Promoted';
+  if (op.role === 'Promoted') return role === 'Promoted';
+  if (op.role === 'Unpromoted' || op.role === 'Started') return role === 'Unpromoted' || role === 'Started';
+  return false;
+}
+
+/** The primitive-level actions ordered as a resource's own lifecycle needs. */
+export function orderPrimitiveLifecycle(p: PrimitiveRsc, b: ActionBuilder): void {
+  const stops = b.actions.filter((a) => a.rsc === p && a.task === 'stop');
+  const demotes = b.actions.filter((a) => a.rsc === p && a.task === 'demote');
+  const start = b.byKey.get(keyOf(p, 'start'));
+  const promote = b.byKey.get(keyOf(p, 'promote'));
+  for (const d of demotes) {
+    for (const s of stops) b.order(d, s, { impliesThen: false, impliesFirst: true });
+  }
+  for (const s of stops) b.order(s, start, { impliesThen: true, runnableLeft: false });
+  b.order(start, promote, { impliesThen: true, runnableLeft: true });
+  for (const m of b.actions.filter((a) => a.rsc === p && a.task === 'monitor')) {
+    b.order(p.nextRole === 'Promoted' && m.intervalMs > 0 ? promote ?? start : start, m, { impliesThen: true, runnableLeft: true });
+  }
+}
+
+/** Actions a resource-level order names, by resource variant. */
+export function actionsFor(r: Rsc, task: string, b: ActionBuilder): Action[] {
+  const mapped = task === 'running' ? 'start' : task === 'stopped' ? 'stop' : task === 'promoted' ? 'promote' : task === 'demoted' ? 'demote' : task;
+  const prims = r.variant === 'primitive' ? [r] : r.variant === 'group' ? groupEdge(r.children, mapped) : allPrimitivesOf(r);
+  const out: Action[] = [];
+  for (const p of prims) for (const a of b.actions) if (a.rsc === p && a.task === mapped && a.intervalMs === 0) out.push(a);
+  return out;
+}
+
+/** A group starts when its first member starts and has stopped when its first member has stopped. */
+function groupEdge(children: PrimitiveRsc[], task: string): PrimitiveRsc[] {
+  if (children.length === 0) return [];
+  if (task === 'start' || task === 'promote') return [children[0]!];
+  return [children[0]!];
+}
+
+function groupLast(children: PrimitiveRsc[]): PrimitiveRsc | undefined {
+  return children[children.length - 1];
+}
+
+/** Implicit orderings inside groups and clones. */
+export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): void {
+  for (let i = 1; i < children.length; i++) {
+    const prev = children[i - 1]!;
+    const cur = children[i]!;
+    for (const s of b.actions.filter((a) => a.rsc === prev && a.task === 'start')) {
+      for (const t of b.actions.filter((a) => a.rsc === cur && a.task === 'start')) b.order(s, t, { impliesThen: true, runnableLeft: true });
+    }
+    for (const s of b.actions.filter((a) => a.rsc === cur && a.task === 'stop')) {
+      for (const t of b.actions.filter((a) => a.rsc === prev && a.task === 'stop')) b.order(s, t, { impliesFirst: true });
+    }
+    for (const s of b.actions.filter((a) => a.rsc === prev && a.task === 'promote')) {
+      for (const t of b.actions.filter((a) => a.rsc === cur && a.task === 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });
+    }
+  }
+  void groupLast;
+}
+
+/** Turn a resource-level ordering into action orderings. */
+export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
+  const firsts = o.first.variant === 'group' ? groupActions(o.first.children, o.firstAction, 'first', b) : actionsFor(o.first, o.firstAction, b);
+  const thens = o.then.variant === 'group' ? groupActions(o.then.children, o.thenAction, 'then', b) : actionsFor(o.then, o.thenAction, b);
+  const mandatory = o.kind === 'Mandatory';
+  const cloneFirst = o.first.variant === 'clone' ? (o.first as CloneRsc) : undefined;
+  for (const t of thens) {
+    let anyFirst = false;
+    for (const f of firsts) {
+      anyFirst = true;
+      const stopLike = o.thenAction === 'stop' || o.thenAction === 'demote';
+      b.order(f, t, {
+        impliesThen: mandatory && !stopLike,
+        impliesFirst: mandatory && stopLike,
+        runnableLeft: mandatory && !stopLike && !cloneFirst,
+      });
+    }
+    if (cloneFirst && mandatory && o.thenAction !== 'stop' && o.thenAction !== 'demote') {
+      // "Then" needs at least one instance of the clone to be able to run.
+      const anyRunnable = firsts.some((f) => f.runnable && (f.node !== undefined || !f.required));
+      const anyActive = allPrimitivesOf(cloneFirst).some((p) => p.assigned !== null);
+      if ((!anyRunnable || !anyActive) && t.runnable && anyFirst !== undefined) {
+        if (!anyActive) {
+          t.runnable = false;
+          t.reason ??= `unrunnable ${cloneFirst.id} ${o.firstAction === 'start' ? 'running' : o.firstAction}`;
+        }
+      }
+    }
+  }
+}
+
+function groupActions(children: PrimitiveRsc[], task: string, side: 'first' | 'then', b: ActionBuilder): Action[] {
+  if (children.length === 0) return [];
+  const mapped = task === 'running' ? 'start' : task === 'stopped' ? 'stop' : task === 'promoted' ? 'promote' : task === 'demoted' ? 'demote' : task;
+  // "first" side: the group is done starting when its last member started, done stopping when its first member stopped.
+  let member: PrimitiveRsc;
+  if (mapped === 'start' || mapped === 'promote') member = side === 'first' ? children[children.length - 1]! : children[0]!;
+  else member = side === 'first' ? children[0]! : children[children.length - 1]!;
+  return b.actions.filter((a) => a.rsc === member && a.task === mapped && a.intervalMs === 0);
+}
+
+/**
+ * Propagate requiredness and runnability along orderings until nothing
+ * changes: a restart of a "first" restarts what is ordered after it, a
+ * stop of what something depends on stops that something first, and an
+ * action that cannot run blocks what mandatorily follows it.
+ */
+export function propagate(set: ActionSet, ws: WorkingSet): void {
+  const limit = set.orderings.length * 4 + 100;
+  for (let round = 0; round < limit; round++) {
+    let changed = false;
+    for (const o of set.orderings) {
+      const { first, then } = o;
+      if (o.impliesThen && first.required && first.runnable && !then.required && then.rsc) {
+        if (makeRequired(then, `required ${first.rsc?.id ?? ''} ${first.task}`, set, ws)) changed = true;
+      }
+      if (o.impliesFirst && then.required && !first.required && first.rsc) {
+        if (makeRequired(first, `required ${then.rsc?.id ?? ''} ${then.task}`, set, ws)) changed = true;
+      }
+      if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
+        then.runnable = false;
+        then.reason ??= first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${first.rsc?.id ?? ''} ${first.task}`;
+        // Something running that can no longer run where it is must stop.
+        if (then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
+          const stop = set.byKey.get(keyOf(then.rsc, 'stop', then.node));
+          if (stop && !stop.required) {
+            stop.required = true;
+            stop.reason = then.reason;
+          }
+        }
+        changed = true;
+      }
+    }
+    if (!changed) return;
+  }
+}
+
+function isActiveOn(a: Action): boolean {
+  return a.rsc?.variant === 'primitive' && a.node !== undefined && a.rsc.runningOn.includes(a.node);
+}
+
+function makeRequired(a: Action, reason: string, set: ActionSet, ws: WorkingSet): boolean {
+  const p = a.rsc?.variant === 'primitive' ? a.rsc : undefined;
+  if (!p || !p.managed) return false;
+  if (a.task === 'start' && !a.node) return false;
+  a.required = true;
+  a.reason ??= reason;
+  if (a.task === 'start' && a.node && p.runningOn.includes(a.node)) {
+    // Starting again where it already runs means a restart.
+    const stop = set.byKey.get(keyOf(p, 'stop', a.node));
+    if (stop && !stop.required) {
+      stop.required = true;
+      stop.reason ??= reason;
+    }
+    const promote = set.byKey.get(keyOf(p, 'promote', a.node));
+    if (!promote && p.nextRole === 'Promoted' && p.history.get(a.node.name)?.role === 'Promoted') {
+      // keep role: re-promotion after restart is handled by the promote action below
+    }
+  }
+  if (a.task === 'stop' && a.node && p.assigned === a.node && p.nextRole !== 'Stopped') {
+    // A forced stop where the resource stays means it starts again.
+    const start = set.byKey.get(keyOf(p, 'start', a.node));
+    if (start && !start.required) {
+      start.required = true;
+      start.reason ??= reason;
+    }
+  }
+  void ws;
+  void canRunResources;
+  return true;
+}

@@ -1,0 +1,513 @@
+import { INFINITY } from '@vigil/cib';
+import { addScore, scoreOf } from './options.js';
+import {
+  canRunResources,
+  type CloneRsc,
+  type ColocationEdge,
+  type GroupRsc,
+  type PrimitiveRsc,
+  type Rsc,
+  type SchedNode,
+  type WorkingSet,
+} from './working-set.js';
+
+type Weights = Map<string, number>;
+
+/** Where each score came from, recorded only when someone asks (`vigil why`, --show-scores). */
+export interface ScoreTrace {
+  record(rsc: string, node: string, score: number): void;
+}
+
+/**
+ * Assign every resource to a node (or to none), highest priority first,
+ * colocation primaries before their dependents.
+ */
+export function assignResources(ws: WorkingSet, trace?: ScoreTrace): void {
+  const order = ws.resources
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.priority - a.r.priority || a.i - b.i)
+    .map((x) => x.r);
+  const ctx: AssignContext = { ws, ...(trace ? { trace } : {}) };
+  for (const r of order) assign(r, ctx);
+}
+
+interface AssignContext {
+  readonly ws: WorkingSet;
+  readonly trace?: ScoreTrace;
+}
+
+function assign(r: Rsc, ctx: AssignContext): void {
+  if (r.assignedDone || r.assigning) return;
+  r.assigning = true;
+  switch (r.variant) {
+    case 'primitive':
+      assignPrimitive(r, ctx);
+      break;
+    case 'group':
+      assignGroup(r, ctx);
+      break;
+    case 'clone':
+      assignClone(r, ctx);
+      break;
+    case 'bundle':
+      break;
+  }
+  r.assigning = false;
+  r.assignedDone = true;
+}
+
+// ------------------------------------------------------------ weights
+
+/** Configured preferences along the parent chain; asymmetric clusters start at -INFINITY. */
+function baseWeights(r: Rsc, ws: WorkingSet): Weights {
+  const w: Weights = new Map();
+  for (const node of ws.nodes) {
+    let s: number | undefined = ws.options.symmetricCluster ? 0 : undefined;
+    for (let x: Rsc | undefined = r; x; x = x.parent) {
+      const v = x.allowed.get(node.name);
+      if (v !== undefined) s = s === undefined ? v : addScore(s, v);
+    }
+    w.set(node.name, s ?? -INFINITY);
+  }
+  return w;
+}
+
+/** A primitive's own view: configured scores, stickiness, and bans from failures. */
+function primitiveWeights(p: PrimitiveRsc, ws: WorkingSet): Weights {
+  const w = baseWeights(p, ws);
+  const fatal = [...p.history.values()].some((h) => h.fatal);
+  for (const node of ws.nodes) {
+    let s = w.get(node.name)!;
+    const h = p.history.get(node.name);
+    const fails = p.failCount.get(node.name) ?? 0;
+    if (fatal || !canRunResources(node) || h?.banned || (p.migrationThreshold > 0 && fails >= p.migrationThreshold)) {
+      s = -INFINITY;
+    }
+    w.set(node.name, s);
+  }
+  if (p.runningOn.length === 1 && p.stickiness !== 0) {
+    const cur = p.runningOn[0]!.name;
+    const h = p.history.get(cur);
+    if (!h?.failed || p.stickiness < 0 || true) w.set(cur, addScore(w.get(cur)!, p.stickiness));
+  }
+  return w;
+}
+
+function groupWeights(g: GroupRsc, ctx: AssignContext): Weights {
+  // Each member is colocated with the one before it, so the members'
+  // preferences flow towards the first member, later ones first.
+  let acc: Weights | undefined;
+  for (let i = g.children.length - 1; i >= 0; i--) {
+    const child = g.children[i]!;
+    let cw = primitiveWeights(child, ctx.ws);
+    cw = applyAsDependent(child, cw, ctx);
+    acc = acc === undefined ? cw : mergeInfluence(cw, acc, 1, ctx.ws);
+  }
+  return acc ?? baseWeights(g, ctx.ws);
+}
+
+function available(ws: WorkingSet, w: Weights): boolean {
+  for (const node of ws.nodes) if ((w.get(node.name) ?? -INFINITY) >= 0 && canRunResources(node)) return true;
+  return false;
+}
+
+/** Add a dependent's preferences, scaled by the colocation score, unless that would leave nowhere to run. */
+function mergeInfluence(w: Weights, dependent: Weights, factor: number, ws: WorkingSet): Weights {
+  const out: Weights = new Map(w);
+  for (const [node, v] of dependent) {
+    const cur = out.get(node) ?? 0;
+    let add: number;
+    if (factor > 0) {
+      add = v <= -INFINITY ? -INFINITY : v >= INFINITY ? (factor >= 1 ? INFINITY : Math.round(INFINITY * factor)) : Math.round(v * factor);
+    } else {
+      add = v >= INFINITY ? -INFINITY : v <= -INFINITY ? 0 : Math.round(v * factor);
+    }
+    if (factor < 1 && factor > 0 && add <= -INFINITY) add = v <= -INFINITY ? 0 : add;
+    out.set(node, addScore(cur, add));
+  }
+  return available(ws, out) ? out : w;
+}
+
+function dependentWeights(r: Rsc, ctx: AssignContext, visiting: Set<Rsc>): Weights | undefined {
+  if (visiting.has(r)) return undefined;
+  visiting.add(r);
+  let w: Weights;
+  switch (r.variant) {
+    case 'primitive':
+      w = primitiveWeights(r, ctx.ws);
+      break;
+    case 'group':
+      w = groupWeights(r, ctx);
+      break;
+    case 'clone':
+      w = baseWeights(r, ctx.ws);
+      break;
+    default:
+      return undefined;
+  }
+  return mergeDependents(r, w, ctx, visiting);
+}
+
+function mergeDependents(r: Rsc, w: Weights, ctx: AssignContext, visiting: Set<Rsc>): Weights {
+  let out = w;
+  for (const edge of r.colocationsAsPrimary) {
+    if (!edge.influence || edge.dependent.assignedDone || edge.dependentRole === 'Promoted' || edge.primaryRole === 'Promoted') continue;
+    if (r.variant === 'clone' && edge.dependent.variant !== 'clone') continue;
+    const dw = dependentWeights(edge.dependent, ctx, visiting);
+    if (!dw) continue;
+    const factor = edge.score / INFINITY;
+    out = mergeInfluence(out, dw, factor, ctx.ws);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------ colocations
+
+/** Nodes where a primary is (to be) active, in the given role if any. */
+export function primaryNodes(primary: Rsc, role: string | undefined): SchedNode[] {
+  switch (primary.variant) {
+    case 'primitive':
+      if (!primary.assigned) return [];
+      if (role === 'Promoted' && primary.nextRole !== 'Promoted') return [];
+      if (role === 'Unpromoted' && primary.nextRole !== 'Unpromoted') return [];
+      return [primary.assigned];
+    case 'group': {
+      const first = primary.children[0];
+      if (!first?.assigned) return [];
+      if (role === 'Promoted' || role === 'Unpromoted') {
+        return first.nextRole === role ? [first.assigned] : [];
+      }
+      return [first.assigned];
+    }
+    case 'clone': {
+      const nodes: SchedNode[] = [];
+      for (const inst of primary.instances) {
+        const lead = inst.variant === 'primitive' ? inst : inst.children[0];
+        if (!lead?.assigned) continue;
+        if (role === 'Promoted' && lead.nextRole !== 'Promoted') continue;
+        if (role === 'Unpromoted' && lead.nextRole !== 'Unpromoted') continue;
+        nodes.push(lead.assigned);
+      }
+      return nodes;
+    }
+    default:
+      return [];
+  }
+}
+
+function matchesAny(node: SchedNode, targets: SchedNode[], attr: string): boolean {
+  const v = node.attrs[attr];
+  if (v === undefined) return false;
+  return targets.some((t) => t.attrs[attr] === v);
+}
+
+/** Apply "this with primary" colocations: primaries are assigned first. */
+function applyAsDependent(r: Rsc, w: Weights, ctx: AssignContext): Weights {
+  const out = new Map(w);
+  for (const edge of r.colocationsAsDependent) {
+    if (edge.dependentRole === 'Promoted') continue;
+    assign(edge.primary, ctx);
+    applyEdge(edge, out, ctx.ws);
+  }
+  return out;
+}
+
+function applyEdge(edge: ColocationEdge, w: Weights, ws: WorkingSet): void {
+  if (edge.primary.assigning && !edge.primary.assignedDone) return;
+  const targets = primaryNodes(edge.primary, edge.primaryRole);
+  for (const node of ws.nodes) {
+    const m = matchesAny(node, targets, edge.nodeAttribute);
+    const cur = w.get(node.name) ?? 0;
+    if (edge.score >= INFINITY) {
+      if (!m) w.set(node.name, -INFINITY);
+    } else if (edge.score <= -INFINITY) {
+      if (m) w.set(node.name, -INFINITY);
+    } else if (m) {
+      w.set(node.name, addScore(cur, edge.score));
+    }
+  }
+}
+
+// ------------------------------------------------------------ choosing
+
+function utilizationFits(p: PrimitiveRsc, node: SchedNode, ws: WorkingSet): boolean {
+  if (ws.options.placementStrategy === 'default') return true;
+  const need = primitiveUtilization(p, ws);
+  for (const [k, v] of Object.entries(need)) {
+    const cap = node.utilization[k] ?? 0;
+    if ((node.used[k] ?? 0) + v > cap) return false;
+  }
+  return true;
+}
+
+function primitiveUtilization(p: PrimitiveRsc, ws: WorkingSet): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const set of p.def.utilization) {
+    for (const nv of set.nvpairs) {
+      if (nv.value === undefined || out[nv.name] !== undefined) continue;
+      out[nv.name] = scoreOf(nv.value, 0);
+    }
+  }
+  void ws;
+  return out;
+}
+
+function pickNode(w: Weights, current: SchedNode[], ws: WorkingSet, fits: (n: SchedNode) => boolean): SchedNode | null {
+  let best: SchedNode | null = null;
+  let bestScore = -INFINITY;
+  for (const node of ws.nodes) {
+    const s = w.get(node.name) ?? -INFINITY;
+    if (s < 0 || s <= -INFINITY || !canRunResources(node) || !fits(node)) continue;
+    if (best === null || better(node, s, best, bestScore, current, ws)) {
+      best = node;
+      bestScore = s;
+    }
+  }
+  return best;
+}
+
+function better(a: SchedNode, as: number, b: SchedNode, bs: number, current: SchedNode[], ws: WorkingSet): boolean {
+  if (as !== bs) return as > bs;
+  const ac = current.includes(a);
+  const bc = current.includes(b);
+  if (ac !== bc) return ac;
+  if (ws.options.placementStrategy !== 'minimal' && a.assignedCount !== b.assignedCount) return a.assignedCount < b.assignedCount;
+  return a.name < b.name;
+}
+
+function take(p: PrimitiveRsc, node: SchedNode | null, ws: WorkingSet): void {
+  p.assigned = node;
+  if (node) {
+    node.assignedCount++;
+    for (const [k, v] of Object.entries(primitiveUtilization(p, ws))) node.used[k] = (node.used[k] ?? 0) + v;
+  }
+}
+
+function wantsToRun(r: Rsc): boolean {
+  for (let x: Rsc | undefined = r; x; x = x.parent) if (x.targetRole === 'Stopped') return false;
+  return true;
+}
+
+// ------------------------------------------------------------ variants
+
+function assignPrimitive(p: PrimitiveRsc, ctx: AssignContext): void {
+  const ws = ctx.ws;
+  if (!p.managed) {
+    // Unmanaged resources stay exactly where they are.
+    take(p, p.runningOn[0] ?? null, ws);
+    p.nextRole = p.runningOn.length ? (p.history.get(p.runningOn[0]!.name)?.role ?? 'Started') : 'Stopped';
+    return;
+  }
+  if (p.orphan || !wantsToRun(p)) {
+    take(p, null, ws);
+    p.nextRole = 'Stopped';
+    if (p.orphan) p.stopReason = 'node availability';
+    return;
+  }
+  let w = primitiveWeights(p, ws);
+  w = applyAsDependent(p, w, ctx);
+  w = mergeDependents(p, w, ctx, new Set([p]));
+  const node = pickNode(w, p.runningOn, ws, (n) => utilizationFits(p, n, ws));
+  take(p, node, ws);
+  ctx.trace && w.forEach((s, n) => ctx.trace!.record(p.id, n, s));
+  p.nextRole = node ? 'Started' : 'Stopped';
+  if (!node) p.stopReason = 'node availability';
+}
+
+function assignGroup(g: GroupRsc, ctx: AssignContext): void {
+  const ws = ctx.ws;
+  if (!wantsToRun(g) || g.children.length === 0) {
+    for (const c of g.children) {
+      if (!c.managed) assignPrimitive(c, ctx);
+      else {
+        take(c, null, ws);
+        c.nextRole = 'Stopped';
+      }
+      c.assignedDone = true;
+    }
+    return;
+  }
+  let w = groupWeights(g, ctx);
+  w = applyAsDependent(g, w, ctx);
+  w = mergeDependents(g, w, ctx, new Set([g]));
+  const current = g.children[0]?.runningOn ?? [];
+  const node = pickNode(w, current, ws, () => true);
+  ctx.trace && w.forEach((s, n) => ctx.trace!.record(g.id, n, s));
+  let blocked = node === null;
+  for (const c of g.children) {
+    c.assignedDone = true;
+    if (!c.managed) {
+      assignPrimitive(c, ctx);
+      continue;
+    }
+    if (blocked || !wantsToRun(c)) {
+      take(c, null, ws);
+      c.nextRole = 'Stopped';
+      c.stopReason = 'node availability';
+      blocked = true;
+      continue;
+    }
+    const own = applyAsDependent(c, primitiveWeights(c, ws), ctx);
+    const s = own.get(node!.name) ?? -INFINITY;
+    if (s <= -INFINITY || s < 0 && s <= -INFINITY) {
+      take(c, null, ws);
+      c.nextRole = 'Stopped';
+      c.stopReason = 'node availability';
+      blocked = true;
+      continue;
+    }
+    take(c, node, ws);
+    c.nextRole = 'Started';
+  }
+}
+
+function leadOf(inst: PrimitiveRsc | GroupRsc): PrimitiveRsc | undefined {
+  return inst.variant === 'primitive' ? inst : inst.children[0];
+}
+
+function instanceWeights(inst: PrimitiveRsc | GroupRsc, ctx: AssignContext): Weights {
+  return inst.variant === 'primitive' ? primitiveWeights(inst, ctx.ws) : groupWeights(inst, ctx);
+}
+
+function assignClone(c: CloneRsc, ctx: AssignContext): void {
+  const ws = ctx.ws;
+  // The clone's own colocations restrict where any instance may go.
+  const mask = applyAsDependent(c, new Map(ws.nodes.map((n) => [n.name, 0])), ctx);
+  const perNode = new Map<string, number>();
+  const placeable = c.instances.filter((i) => !i.orphan).slice(0, c.cloneMax);
+  const running = placeable.filter((i) => (leadOf(i)?.runningOn.length ?? 0) > 0);
+  const stopped = placeable.filter((i) => (leadOf(i)?.runningOn.length ?? 0) === 0);
+  const weightsOf = new Map<PrimitiveRsc | GroupRsc, Weights>();
+  for (const inst of placeable) {
+    const w = instanceWeights(inst, ctx);
+    for (const [n, s] of mask) w.set(n, addScore(w.get(n) ?? 0, s));
+    weightsOf.set(inst, w);
+  }
+  const cloneWanted = wantsToRun(c);
+  const placed = new Map<PrimitiveRsc | GroupRsc, SchedNode | null>();
+  const canUse = (node: SchedNode, w: Weights): boolean =>
+    canRunResources(node) && (w.get(node.name) ?? -INFINITY) >= 0 && (perNode.get(node.name) ?? 0) < c.cloneNodeMax;
+
+  for (const inst of running) {
+    const lead = leadOf(inst)!;
+    const cur = lead.runningOn[0]!;
+    const w = weightsOf.get(inst)!;
+    if (cloneWanted && wantsToRun(inst) && lead.runningOn.length === 1 && canUse(cur, w)) {
+      placed.set(inst, cur);
+      perNode.set(cur.name, (perNode.get(cur.name) ?? 0) + 1);
+    }
+  }
+  const availableNodes = ws.nodes.filter((n) => canRunResources(n)).length || 1;
+  const toPlace = Math.min(c.cloneMax, availableNodes * c.cloneNodeMax);
+  const fairShare = Math.max(1, Math.ceil(toPlace / availableNodes));
+  const pending = [...running.filter((i) => !placed.has(i)), ...stopped];
+  let count = placed.size;
+  for (const pass of [Math.min(fairShare, c.cloneNodeMax), c.cloneNodeMax]) {
+    for (const inst of pending) {
+      if (placed.has(inst) || count >= toPlace || !cloneWanted || !wantsToRun(inst)) continue;
+      const w = weightsOf.get(inst)!;
+      const lead = leadOf(inst);
+      let best: SchedNode | null = null;
+      let bestScore = -INFINITY;
+      for (const node of ws.nodes) {
+        if (!canUse(node, w) || (perNode.get(node.name) ?? 0) >= pass) continue;
+        const s = w.get(node.name)!;
+        if (best === null || better(node, s, best, bestScore, lead?.runningOn ?? [], ws)) {
+          best = node;
+          bestScore = s;
+        }
+      }
+      if (best) {
+        placed.set(inst, best);
+        perNode.set(best.name, (perNode.get(best.name) ?? 0) + 1);
+        count++;
+      }
+    }
+  }
+  for (const inst of c.instances) {
+    const node = placed.get(inst) ?? null;
+    const members = inst.variant === 'primitive' ? [inst] : inst.children;
+    let blocked = node === null;
+    for (const m of members) {
+      m.assignedDone = true;
+      if (!m.managed) {
+        take(m, m.runningOn[0] ?? null, ws);
+        m.nextRole = m.runningOn.length ? (m.history.get(m.runningOn[0]!.name)?.role ?? 'Started') : 'Stopped';
+        continue;
+      }
+      if (!blocked && inst.variant === 'group') {
+        const own = primitiveWeights(m, ws).get(node!.name) ?? -INFINITY;
+        if (own <= -INFINITY) blocked = true;
+      }
+      take(m, blocked ? null : node, ws);
+      m.nextRole = blocked ? 'Stopped' : c.promotable ? 'Unpromoted' : 'Started';
+      if (blocked) m.stopReason = 'node availability';
+    }
+    inst.assignedDone = true;
+  }
+  if (c.promotable) assignPromotion(c, ctx);
+}
+
+/** The promotion score an instance has on its node (crm_master / crm_attribute -p). */
+function promotionScore(c: CloneRsc, inst: PrimitiveRsc | GroupRsc, node: SchedNode): number | undefined {
+  const members = inst.variant === 'primitive' ? [inst] : inst.children;
+  let total: number | undefined;
+  for (const m of members) {
+    const names = c.unique ? [m.id, m.baseId] : [m.baseId, m.id];
+    let v: string | undefined;
+    for (const n of names) {
+      v = node.attrs[`master-${n}`] ?? node.attrs[`promotion-${n}`];
+      if (v !== undefined) break;
+    }
+    if (v === undefined) continue;
+    total = addScore(total ?? 0, scoreOf(v, 0));
+  }
+  return total;
+}
+
+function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
+  const ws = ctx.ws;
+  const candidates: { inst: PrimitiveRsc | GroupRsc; node: SchedNode; score: number; promotedNow: boolean; index: number }[] = [];
+  c.instances.forEach((inst, index) => {
+    const lead = leadOf(inst);
+    if (!lead?.assigned || !lead.managed) return;
+    const node = lead.assigned;
+    const promotedNow = lead.history.get(node.name)?.role === 'Promoted';
+    let score = promotionScore(c, inst, node);
+    if (score === undefined) {
+      if (!promotedNow) return;
+      score = 0;
+    }
+    const roleScore = c.promotedScores.get(node.name);
+    if (roleScore !== undefined) score = addScore(score, roleScore);
+    for (const edge of c.colocationsAsDependent) {
+      if (edge.dependentRole !== 'Promoted') continue;
+      assign(edge.primary, ctx);
+      const targets = primaryNodes(edge.primary, edge.primaryRole);
+      const m = matchesAny(node, targets, edge.nodeAttribute);
+      if (edge.score >= INFINITY && !m) score = -INFINITY;
+      else if (edge.score <= -INFINITY && m) score = -INFINITY;
+      else if (m) score = addScore(score, edge.score);
+    }
+    for (const edge of c.colocationsAsPrimary) {
+      if (edge.primaryRole !== 'Promoted' || !edge.influence) continue;
+      const dep = edge.dependent;
+      if (dep.variant === 'clone') continue;
+      const dw = dep.allowed.get(node.name);
+      if (dw !== undefined && edge.score > 0) score = addScore(score, Math.round((dw * edge.score) / INFINITY));
+    }
+    candidates.push({ inst, node, score, promotedNow, index });
+  });
+  candidates.sort((a, b) => b.score - a.score || Number(b.promotedNow) - Number(a.promotedNow) || a.index - b.index);
+  const perNode = new Map<string, number>();
+  let promoted = 0;
+  const wanted = c.targetRole !== 'Unpromoted';
+  for (const cand of candidates) {
+    if (!wanted || promoted >= c.promotedMax || cand.score < 0) break;
+    if ((perNode.get(cand.node.name) ?? 0) >= c.promotedNodeMax) continue;
+    perNode.set(cand.node.name, (perNode.get(cand.node.name) ?? 0) + 1);
+    promoted++;
+    const members = cand.inst.variant === 'primitive' ? [cand.inst] : cand.inst.children;
+    for (const m of members) if (m.assigned) m.nextRole = 'Promoted';
+  }
+}

@@ -1,0 +1,237 @@
+import { unpackNvSets, type Cib } from '@vigil/cib';
+import { readClusterOptions } from './options.js';
+import { unpackNodes } from './unpack/nodes.js';
+import { unpackResources, type ResourceContext } from './unpack/resources.js';
+import { unpackStatus } from './unpack/status.js';
+import { applyLocation } from './constraints/location.js';
+import { applyColocation } from './constraints/colocation.js';
+import { collectOrder, type ResourceOrder } from './constraints/ordering.js';
+import { assignResources, type ScoreTrace } from './assign.js';
+import {
+  ActionBuilder,
+  applyResourceOrder,
+  createPrimitiveActions,
+  keyOf,
+  orderGroupMembers,
+  orderPrimitiveLifecycle,
+  propagate,
+  type ActionSet,
+} from './actions.js';
+import { summarize, type SummaryLine } from './summary.js';
+import { produceGraph, type TransitionGraph } from './graph/produce.js';
+import {
+  allPrimitivesOf,
+  type FailedOp,
+  type PrimitiveRsc,
+  type Rsc,
+  type SchedNode,
+  type WorkingSet,
+} from './working-set.js';
+
+export interface ScheduleOptions {
+  /** Record every node score per resource (for --show-scores and `vigil why`). */
+  readonly traceScores?: boolean;
+}
+
+export interface ScheduleResult {
+  readonly graph: TransitionGraph;
+  readonly summary: readonly SummaryLine[];
+  readonly working: WorkingSet;
+  readonly actions: ActionSet;
+  /** resource id → node → final score, when traceScores was asked for. */
+  readonly scores?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  readonly warnings: readonly string[];
+}
+
+/**
+ * The policy engine: a pure function of the CIB and the time. It reads
+ * configuration and status, decides where every resource should be and in
+ * which role, and returns the actions (with their orderings) that get the
+ * cluster there.
+ */
+export function schedule(cib: Cib, nowSec: number, opts: ScheduleOptions = {}): ScheduleResult {
+  const ws = unpack(cib, nowSec);
+  markStopFailures(ws);
+  applyConstraints(ws);
+  const scores = new Map<string, Map<string, number>>();
+  const trace: ScoreTrace | undefined = opts.traceScores
+    ? { record: (rsc, node, score) => { let m = scores.get(rsc); if (!m) scores.set(rsc, (m = new Map())); m.set(node, score); } }
+    : undefined;
+  assignResources(ws, trace);
+  applyQuorumPolicy(ws);
+  const actions = buildActions(ws);
+  const summary = summarize(ws, actions);
+  const graph = produceGraph(ws, actions);
+  return { graph, summary, working: ws, actions, ...(opts.traceScores ? { scores } : {}), warnings: ws.warnings };
+}
+
+export function unpack(cib: Cib, nowSec: number): WorkingSet {
+  const warnings: string[] = [...((cib as { warnings?: readonly string[] }).warnings ?? [])];
+  const rawOptions = unpackNvSets(cib.configuration.crmConfig, { nowSec });
+  const options = readClusterOptions(rawOptions);
+  const nodes = unpackNodes(cib, options, nowSec);
+  const nodeByName = new Map(nodes.map((n) => [n.name, n] as const));
+  const rscDefaultsRaw = unpackNvSets(cib.configuration.rscDefaults, { nowSec });
+  const opDefaults = unpackNvSets(cib.configuration.opDefaults, { nowSec });
+  const rctx: ResourceContext = {
+    nowSec,
+    rscDefaults: cib.configuration.rscDefaults,
+    nodes,
+    maintenanceMode: options.maintenanceMode,
+    warnings,
+  };
+  const resources = unpackResources(cib.configuration.resources, rctx);
+  const byId = new Map<string, Rsc>();
+  const primitives: PrimitiveRsc[] = [];
+  const index = (r: Rsc): void => {
+    byId.set(r.id, r);
+    if (r.variant === 'group') r.children.forEach(index);
+    if (r.variant === 'clone') r.instances.forEach(index);
+    if (r.variant === 'primitive') primitives.push(r);
+  };
+  resources.forEach(index);
+  const failedOps: FailedOp[] = [];
+  const dc = nodes.find((n) => n.isDc);
+  const ws: WorkingSet = {
+    cib,
+    nowSec,
+    options,
+    haveQuorum: cib.haveQuorum ?? false,
+    nodes,
+    nodeByName,
+    resources,
+    byId,
+    primitives,
+    rscDefaults: rscDefaultsRaw,
+    opDefaults,
+    failedOps,
+    warnings,
+    ...(dc ? { dcName: dc.name } : {}),
+  };
+  unpackStatus(cib, { ws, resources, primitives, rctx, failedOps });
+  // Resources on nodes in maintenance are left alone.
+  for (const p of primitives) {
+    if (p.runningOn.some((n) => n.maintenance)) p.managed = false;
+  }
+  return ws;
+}
+
+/** A stop that failed leaves the resource possibly active: its node must be fenced. */
+function markStopFailures(ws: WorkingSet): void {
+  for (const p of ws.primitives) {
+    for (const [nodeName, h] of p.history) {
+      if (!h.stopFailed) continue;
+      const node = ws.nodeByName.get(nodeName);
+      if (!node) continue;
+      if (h.onFail === 'fence' && ws.options.fencingEnabled) {
+        node.unclean = true;
+        node.fenceReason ??= `${p.id} failed there`;
+      } else {
+        p.blocked = true;
+        p.managed = false;
+      }
+    }
+  }
+}
+
+function applyConstraints(ws: WorkingSet): void {
+  for (const c of ws.cib.configuration.constraints) {
+    if (c.kind === 'rsc_location') applyLocation(c, ws);
+    else if (c.kind === 'rsc_colocation') applyColocation(c, ws);
+  }
+}
+
+function applyQuorumPolicy(ws: WorkingSet): void {
+  if (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore') return;
+  for (const p of ws.primitives) {
+    if (!p.managed) continue;
+    if (p.runningOn.length > 0) {
+      if (ws.options.noQuorumPolicy === 'freeze') {
+        p.assigned = p.runningOn[0]!;
+        p.nextRole = p.history.get(p.assigned.name)?.role ?? 'Started';
+      } else if (ws.options.noQuorumPolicy === 'demote') {
+        if (p.nextRole === 'Promoted') p.nextRole = 'Unpromoted';
+      } else {
+        p.assigned = null;
+        p.nextRole = 'Stopped';
+        p.stopReason = 'no quorum';
+      }
+    }
+  }
+}
+
+function fenceableNodes(ws: WorkingSet): SchedNode[] {
+  if (!ws.options.fencingEnabled) return [];
+  if (!ws.haveQuorum && ws.options.noQuorumPolicy !== 'ignore') return [];
+  return ws.nodes.filter((n) => n.unclean);
+}
+
+function buildActions(ws: WorkingSet): ActionSet {
+  const b = new ActionBuilder(ws);
+  const fenced = new Set<string>();
+  const fences = fenceableNodes(ws).map((node) => {
+    fenced.add(node.name);
+    return b.add({ task: 'stonith', node, required: true, reason: node.fenceReason ?? 'node is unclean', meta: { action: ws.options.fencingAction === 'reboot' ? 'reboot' : 'off' } });
+  });
+  for (const p of ws.primitives) createPrimitiveActions(p, b, ws, fenced);
+  const noQuorumBlocks = !ws.haveQuorum && ws.options.noQuorumPolicy !== 'ignore';
+  // With unclean nodes not yet fenced, nothing they might run can start elsewhere.
+  const unfenced = ws.nodes.filter((n) => n.unclean && !fenced.has(n.name));
+  for (const a of b.actions) {
+    if (a.task !== 'start' && a.task !== 'promote') continue;
+    const p = a.rsc?.variant === 'primitive' ? a.rsc : undefined;
+    if (!p || !a.node) continue;
+    if (noQuorumBlocks && !p.runningOn.includes(a.node) && p.className !== 'stonith') {
+      a.runnable = false;
+      a.reason = 'no quorum';
+    }
+    if (unfenced.length > 0 && p.className !== 'stonith' && p.runningOn.some((n) => unfenced.includes(n))) {
+      a.runnable = false;
+      a.reason ??= 'unfenced node';
+    }
+  }
+  for (const fence of fences) {
+    for (const a of b.actions) {
+      if (a.node === fence.node && (a.task === 'stop' || a.task === 'demote')) b.order(fence, a, {});
+    }
+  }
+  for (const p of ws.primitives) orderPrimitiveLifecycle(p, b);
+  for (const r of ws.resources) orderMembers(r, b);
+  const orders: ResourceOrder[] = [];
+  for (const c of ws.cib.configuration.constraints) if (c.kind === 'rsc_order') collectOrder(c, ws, orders);
+  for (const o of orders) applyResourceOrder(o, b);
+  addProbes(ws, b);
+  const set = b.result();
+  propagate(set, ws);
+  void keyOf;
+  return set;
+}
+
+function orderMembers(r: Rsc, b: ActionBuilder): void {
+  if (r.variant === 'group') orderGroupMembers(r.children, b);
+  if (r.variant === 'clone') for (const inst of r.instances) if (inst.variant === 'group') orderGroupMembers(inst.children, b);
+}
+
+/** Probe (one-shot monitor) each resource on each online node that has no record of it. */
+function addProbes(ws: WorkingSet, b: ActionBuilder): void {
+  for (const r of ws.resources) {
+    for (const p of allPrimitivesOf(r)) {
+      if (!p.managed || p.orphan) continue;
+      for (const node of ws.nodes) {
+        if (!node.online || node.pending) continue;
+        if (p.history.has(node.name)) continue;
+        const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent;
+        if (clone?.variant === 'clone') {
+          if (clone.discovery.has(`known:${node.name}`)) continue;
+          if (p.instance !== undefined && p.instance > 0 && !clone.unique) continue;
+        }
+        const mode = r.discovery.get(node.name) ?? p.discovery.get(node.name);
+        if (mode === 'never') continue;
+        const probe = b.add({ rsc: p, task: 'monitor', node, intervalMs: 0, required: true });
+        for (const a of b.actions) {
+          if (a.rsc === p && a.task === 'start') b.order(probe, a, {});
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import type { Action, ActionSet } from './actions.js';
+import { keyOf } from './actions.js';
+import type { PrimitiveRsc, Role, SchedNode, WorkingSet } from './working-set.js';
+
+export interface SummaryLine {
+  readonly kind: 'Fence' | 'Start' | 'Stop' | 'Move' | 'Recover' | 'Restart' | 'Promote' | 'Demote' | 'Migrate' | 'Re-promote' | 'Reload';
+  readonly resource?: string;
+  readonly node?: string;
+  /** The text crm_simulate prints after "* ". */
+  readonly text: string;
+}
+
+function shown(role: Role): boolean {
+  return role !== 'Started' && role !== 'Stopped' && role !== 'Unknown';
+}
+
+/** "( A )", "( Promoted A )", "( A -> B )", "( Unpromoted -> Promoted A )"... as Pacemaker prints them. */
+function details(from: SchedNode | undefined, fromRole: Role, to: SchedNode | undefined, toRole: Role): string {
+  if (!from || !to || from === to) {
+    const node = (to ?? from)!.name;
+    if (from && to && fromRole !== toRole) return `${fromRole} -> ${toRole} ${node}`;
+    if (!from && to && toRole === 'Promoted') return `Stopped -> ${toRole} ${node}`;
+    const role = from ? fromRole : toRole;
+    return shown(role) ? `${role} ${node}` : node;
+  }
+  if (fromRole !== toRole) return `${fromRole} ${from.name} -> ${toRole} ${to.name}`;
+  return shown(fromRole) ? `${from.name} -> ${to.name} ${fromRole}` : `${from.name} -> ${to.name}`;
+}
+
+function line(kind: SummaryLine['kind'], p: PrimitiveRsc, d: string, suffix = ''): SummaryLine {
+  return { kind, resource: p.id, text: `${kind} ${p.id} ( ${d} )${suffix}` };
+}
+
+/** One summary line per resource that changes, and one per fencing. */
+export function summarize(ws: WorkingSet, set: ActionSet): SummaryLine[] {
+  const out: SummaryLine[] = [];
+  for (const a of set.actions) {
+    if (a.task === 'stonith' && a.node) {
+      out.push({ kind: 'Fence', node: a.node.name, text: `Fence (${a.meta['action'] ?? 'reboot'}) ${a.node.name} '${a.reason ?? 'node is unclean'}'` });
+    }
+  }
+  for (const p of ws.primitives) {
+    const l = primitiveLine(p, set);
+    if (l) out.push(l);
+  }
+  return out;
+}
+
+function find(set: ActionSet, p: PrimitiveRsc, task: string, node?: SchedNode): Action | undefined {
+  return set.byKey.get(keyOf(p, task, node));
+}
+
+function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined {
+  if (!p.managed) return undefined;
+  const target = p.assigned ?? undefined;
+  const nextRole: Role = p.nextRole;
+  if (p.runningOn.length === 0) {
+    if (!target || nextRole === 'Stopped') return undefined;
+    const start = find(set, p, 'start', target);
+    if (!start) return undefined;
+    if (!start.runnable) return line('Start', p, target.name, ` due to ${start.reason ?? 'node availability'} (blocked)`);
+    if (nextRole === 'Promoted') {
+      const promote = find(set, p, 'promote', target);
+      if (promote && !promote.runnable) return line('Start', p, target.name);
+      return line('Promote', p, details(undefined, 'Stopped', target, 'Promoted'));
+    }
+    return line('Start', p, target.name);
+  }
+  const from = p.runningOn[0]!;
+  const fromRole = p.history.get(from.name)?.role ?? 'Started';
+  const stop = find(set, p, 'stop', from);
+  const failed = p.history.get(from.name)?.failed ?? false;
+  if (!target || nextRole === 'Stopped') {
+    const reason = stop?.reason && stop.reason !== 'failed' ? stop.reason : p.stopReason;
+    const blocked = stop && !stop.runnable ? ' (blocked)' : '';
+    return line('Stop', p, details(from, fromRole, undefined, fromRole), reason ? ` due to ${reason}${blocked}` : blocked);
+  }
+  const start = find(set, p, 'start', target);
+  if (target === from && p.runningOn.length === 1) {
+    if (stop?.required) {
+      if (start && !start.runnable) {
+        return line('Stop', p, details(from, fromRole, undefined, fromRole), ` due to ${start.reason ?? 'node availability'}`);
+      }
+      const toRole = nextRole;
+      if (failed) return line('Recover', p, details(from, fromRole, target, toRole));
+      const reason = stop.reason ?? start?.reason;
+      return line('Restart', p, details(from, fromRole, target, toRole), reason ? ` due to ${reason}` : '');
+    }
+    if (fromRole === 'Promoted' && nextRole !== 'Promoted') {
+      const demote = find(set, p, 'demote', from);
+      if (demote?.required) return line('Demote', p, details(from, fromRole, target, nextRole));
+    }
+    if (fromRole !== 'Promoted' && nextRole === 'Promoted') {
+      const promote = find(set, p, 'promote', target);
+      if (promote?.required) {
+        if (!promote.runnable) return undefined;
+        return line('Promote', p, details(from, fromRole, target, nextRole));
+      }
+    }
+    return undefined;
+  }
+  // Moving (or active in several places).
+  if (start && !start.runnable) {
+    return line('Stop', p, details(from, fromRole, undefined, fromRole), ` due to ${start.reason ?? 'node availability'}`);
+  }
+  const toRole = nextRole;
+  if (p.runningOn.length > 1) {
+    return line(failed ? 'Recover' : 'Move', p, details(from, fromRole, target, toRole));
+  }
+  if (failed) return line('Recover', p, details(from, fromRole, target, toRole));
+  if (set.actions.some((a) => a.rsc === p && a.task === 'migrate_to' && a.required)) {
+    return line('Migrate', p, details(from, fromRole, target, toRole));
+  }
+  return line('Move', p, details(from, fromRole, target, toRole));
+}

@@ -1,0 +1,197 @@
+import { INFINITY, type Cib, type LrmResource, type Primitive } from '@vigil/cib';
+import { scoreOf } from '../options.js';
+import { addCloneInstance, makePrimitive, type ResourceContext } from './resources.js';
+import { replayHistory } from './history.js';
+import type { CloneRsc, FailedOp, NodeHistory, PrimitiveRsc, Rsc, SchedNode, WorkingSet } from '../working-set.js';
+import { ROLE_ORDER } from '../working-set.js';
+
+interface StatusContext {
+  readonly ws: Pick<WorkingSet, 'options' | 'nowSec' | 'nodeByName' | 'byId' | 'warnings'>;
+  readonly resources: Rsc[];
+  readonly primitives: PrimitiveRsc[];
+  readonly rctx: ResourceContext;
+  readonly failedOps: FailedOp[];
+}
+
+function stripInstance(id: string): string {
+  const i = id.lastIndexOf(':');
+  return i > 0 && /^\d+$/.test(id.slice(i + 1)) ? id.slice(0, i) : id;
+}
+
+/**
+ * Read every node's operation history into the resources it belongs to:
+ * current roles, failures, fail counts, and orphans (history for resources
+ * no longer configured).
+ */
+export function unpackStatus(cib: Cib, sc: StatusContext): void {
+  const primitiveById = new Map<string, PrimitiveRsc>();
+  const cloneOfChild = new Map<string, CloneRsc>();
+  for (const p of sc.primitives) primitiveById.set(p.id, p);
+  for (const r of sc.resources) {
+    if (r.variant !== 'clone') continue;
+    if (r.def.child.kind === 'primitive') cloneOfChild.set(r.def.child.id, r);
+    else for (const c of r.def.child.children) cloneOfChild.set(c.id, r);
+  }
+  // (clone, node) → instance index, so members of a cloned group on one node
+  // land in the same instance.
+  const cloneNodeInstance = new Map<string, number>();
+  const activeInstanceNodes = new Map<string, Set<number>>();
+
+  for (const state of cib.status) {
+    const node = (state.uname !== undefined ? sc.ws.nodeByName.get(state.uname) : undefined)
+      ?? [...sc.ws.nodeByName.values()].find((n) => n.id === state.id);
+    if (!node) continue;
+    // A cleanly stopped node runs nothing, whatever its old history says.
+    if (!node.online && !node.unclean && !node.pending) continue;
+    for (const lrm of state.lrmResources) {
+      mapHistory(lrm, node, sc, primitiveById, cloneOfChild, cloneNodeInstance, activeInstanceNodes);
+    }
+  }
+
+  for (const p of sc.primitives) finishPrimitive(p, sc);
+}
+
+function mapHistory(
+  lrm: LrmResource,
+  node: SchedNode,
+  sc: StatusContext,
+  primitiveById: Map<string, PrimitiveRsc>,
+  cloneOfChild: Map<string, CloneRsc>,
+  cloneNodeInstance: Map<string, number>,
+  activeInstanceNodes: Map<string, Set<number>>,
+): void {
+  const exact = primitiveById.get(lrm.id);
+  const base = stripInstance(lrm.id);
+  const clone = cloneOfChild.get(base);
+  let target: PrimitiveRsc | undefined;
+  let history: NodeHistory | undefined;
+  if (exact && !(clone && !clone.unique)) {
+    target = exact;
+  } else if (clone) {
+    const probe = primitiveById.get(clone.instances[0] && clone.instances[0].variant === 'primitive' ? clone.instances[0].id : `${base}:0`)
+      ?? findMember(clone, base, 0);
+    const ctxRsc = probe ?? undefined;
+    history = replayHistory(lrm, historyCtx(ctxRsc, node, sc, lrm.id), sc.failedOps);
+    const active = history.role !== 'Stopped' || history.failed;
+    if (!active && !clone.unique) {
+      // An inactive anonymous instance only tells us the node was probed.
+      clone.discovery.set(`known:${node.name}`, 'always');
+      return;
+    }
+    let idx: number | undefined;
+    if (clone.unique) {
+      const n = Number(lrm.id.slice(base.length + 1));
+      idx = Number.isInteger(n) ? n : undefined;
+    } else {
+      const key = `${clone.id}@${node.name}`;
+      idx = cloneNodeInstance.get(key);
+      if (idx === undefined) {
+        const used = activeInstanceNodes.get(clone.id) ?? new Set<number>();
+        activeInstanceNodes.set(clone.id, used);
+        const wanted = Number(lrm.id.slice(base.length + 1));
+        idx = 0;
+        while (used.has(idx)) idx++;
+        void wanted;
+        used.add(idx);
+        cloneNodeInstance.set(key, idx);
+      }
+    }
+    if (idx === undefined) return;
+    while (clone.instances.length <= idx) {
+      const extra = addCloneInstance(clone, clone.instances.length, { ...clone.meta }, sc.rctx);
+      extra.orphan = true;
+      for (const p of extra.variant === 'primitive' ? [extra] : extra.children) {
+        sc.primitives.push(p);
+        primitiveById.set(p.id, p);
+        sc.ws.byId.set(p.id, p);
+      }
+    }
+    target = findMember(clone, base, idx);
+  }
+  if (!target) {
+    target = makeOrphan(lrm, sc, primitiveById);
+  }
+  const h = history ?? replayHistory(lrm, historyCtx(target, node, sc, lrm.id), sc.failedOps);
+  target.history.set(node.name, h);
+}
+
+function findMember(clone: CloneRsc, base: string, idx: number): PrimitiveRsc | undefined {
+  const inst = clone.instances[idx];
+  if (!inst) return undefined;
+  if (inst.variant === 'primitive') return inst;
+  return inst.children.find((c) => c.baseId === base);
+}
+
+function historyCtx(p: PrimitiveRsc | undefined, node: SchedNode, sc: StatusContext, rscId: string) {
+  return {
+    options: sc.ws.options,
+    nowSec: sc.ws.nowSec,
+    failureTimeoutSec: p?.failureTimeoutSec ?? 0,
+    ops: p?.ops ?? [],
+    node: node.name,
+    rscId: p?.id ?? rscId,
+  };
+}
+
+function makeOrphan(lrm: LrmResource, sc: StatusContext, primitiveById: Map<string, PrimitiveRsc>): PrimitiveRsc {
+  const existing = primitiveById.get(lrm.id);
+  if (existing) return existing;
+  const def: Primitive = {
+    kind: 'primitive',
+    id: lrm.id,
+    class: lrm.class ?? 'ocf',
+    ...(lrm.provider !== undefined ? { provider: lrm.provider } : {}),
+    type: lrm.type ?? 'unknown',
+    metaAttributes: [],
+    instanceAttributes: [],
+    utilization: [],
+    operations: [],
+    xml: lrm.xml,
+  };
+  const p = makePrimitive(def, lrm.id, undefined, sc.rctx, false);
+  p.orphan = true;
+  sc.primitives.push(p);
+  sc.resources.push(p);
+  primitiveById.set(p.id, p);
+  sc.ws.byId.set(p.id, p);
+  return p;
+}
+
+function finishPrimitive(p: PrimitiveRsc, sc: StatusContext): void {
+  const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent?.variant === 'clone' ? p.parent.parent : undefined;
+  const promotable = clone?.variant === 'clone' && clone.promotable;
+  for (const [nodeName, h] of p.history) {
+    if (h.role === 'Started' && promotable) h.role = 'Unpromoted';
+    if (h.role === 'Unpromoted' && !promotable) h.role = 'Started';
+    if (ROLE_ORDER[h.role] > ROLE_ORDER.Stopped) {
+      const node = sc.ws.nodeByName.get(nodeName);
+      if (node) p.runningOn.push(node);
+    }
+  }
+  // Fail counts live in transient node attributes, one per operation.
+  for (const node of sc.ws.nodeByName.values()) {
+    let total = 0;
+    for (const [name, value] of Object.entries(node.attrs)) {
+      if (!name.startsWith('fail-count-')) continue;
+      const rest = name.slice('fail-count-'.length);
+      const rsc = rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest;
+      if (rsc !== p.id && rsc !== p.baseId) continue;
+      if (isFailureExpired(p, node, rsc, sc.ws.nowSec)) continue;
+      total = Math.min(INFINITY, total + Math.max(0, scoreOf(value, 0)));
+    }
+    if (total > 0) p.failCount.set(node.name, total);
+  }
+}
+
+function isFailureExpired(p: PrimitiveRsc, node: SchedNode, rsc: string, nowSec: number): boolean {
+  if (p.failureTimeoutSec <= 0) return false;
+  let last = 0;
+  for (const [name, value] of Object.entries(node.attrs)) {
+    if (!name.startsWith('last-failure-')) continue;
+    const rest = name.slice('last-failure-'.length);
+    const r = rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest;
+    if (r !== rsc) continue;
+    last = Math.max(last, Number(value) || 0);
+  }
+  return last > 0 && last + p.failureTimeoutSec <= nowSec;
+}
