@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentExecutor, MemoryAttributeStore, OcfRc, OpStatus, parseAgentSpec } from '@vigil/ra';
+import { LocalResourceManager, type OpResult } from './index.js';
+
+const FIXTURES = fileURLToPath(new URL('../test-fixtures', import.meta.url));
+const haveStateful = existsSync('/usr/lib/ocf/resource.d/pacemaker/Stateful');
+
+const cleanups: Array<() => Promise<void>> = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function rig(ocfRoot?: string) {
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-lrm-'));
+  const attributes = new MemoryAttributeStore();
+  const executor = new AgentExecutor({ nodeName: 'n1', stateDir: dir, attributes, killGraceMs: 1000, ...(ocfRoot ? { ocfRoot } : {}) });
+  await executor.start();
+  const lrm = new LocalResourceManager({ nodeName: 'n1', runner: executor });
+  cleanups.push(async () => {
+    lrm.close();
+    await executor.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, attributes, executor, lrm };
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, what: string, deadlineMs = 30_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.skipIf(!haveStateful)('LRM driving ocf:pacemaker:Stateful', () => {
+  it('start, recurring monitor, promote, demote, stop, with history and promotion scores', async () => {
+    const { lrm, attributes } = await rig();
+    const resource = { id: 'db', agent: parseAgentSpec('ocf:pacemaker:Stateful'), params: {} };
+    expect((await lrm.exec({ resource, action: 'monitor' })).rc).toBe(OcfRc.NOT_RUNNING);
+    expect((await lrm.exec({ resource, action: 'start' })).rc).toBe(0);
+    expect(attributes.peek('n1', 'master-db', 'reboot')).toBe('5');
+    const mon = await lrm.exec({ resource, action: 'monitor', intervalMs: 11_000 });
+    expect(mon.rc).toBe(0);
+    expect((await lrm.exec({ resource, action: 'promote' })).rc).toBe(0);
+    expect(attributes.peek('n1', 'master-db', 'reboot')).toBe('10');
+    expect((await lrm.exec({ resource, action: 'demote' })).rc).toBe(0);
+    expect((await lrm.exec({ resource, action: 'stop' })).rc).toBe(0);
+    expect(attributes.peek('n1', 'master-db', 'reboot')).toBeUndefined();
+    expect(lrm.recurringOps()).toEqual([]);
+    const history = lrm.history('db');
+    expect(history.map((r) => [r.id, r.operation, r.rcCode])).toEqual([['db_last_0', 'stop', 0]]);
+    expect(history[0]!.execTimeMs).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('LRM with a crashing agent (fixture)', () => {
+  it('a recurring monitor reports the crash and the recovery, and nothing in between', async () => {
+    const { lrm, dir } = await rig(join(FIXTURES, 'ocf'));
+    const control = join(dir, 'control');
+    const resource = { id: 'flaky', agent: parseAgentSpec('ocf:vigil-test:Flaky'), params: { control } };
+    const reported: OpResult[] = [];
+    lrm.on('result', (r) => reported.push(r));
+    expect((await lrm.exec({ resource, action: 'start' })).rc).toBe(0);
+    await lrm.exec({ resource, action: 'monitor', intervalMs: 200 });
+    const runs = async () => (await readFile(`${control}.runs`, 'utf8').catch(() => '')).split('\n').length - 1;
+    await waitFor(async () => (await runs()) >= 3, 'three monitor runs');
+    await writeFile(control, 'crash\n');
+    await waitFor(() => reported.some((r) => r.opStatus === OpStatus.ERROR), 'the crash to be reported');
+    const crashRuns = await runs();
+    await waitFor(async () => (await runs()) >= crashRuns + 2, 'monitors to go on after the crash');
+    await writeFile(control, 'ok\n');
+    await waitFor(() => reported.filter((r) => r.action === 'monitor').length >= 3, 'the recovery to be reported');
+    const monitors = reported.filter((r) => r.action === 'monitor').map((r) => [r.rc, r.opStatus]);
+    expect(monitors).toEqual([[0, 0], [1, OpStatus.ERROR], [0, 0]]);
+    expect(reported.find((r) => r.opStatus === OpStatus.ERROR)!.exitReason).toContain('SIGKILL');
+    await lrm.exec({ resource, action: 'stop' });
+    const after = await runs();
+    await new Promise((r) => setTimeout(r, 600));
+    expect(await runs()).toBe(after);
+  });
+});
