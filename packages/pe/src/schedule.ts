@@ -6,6 +6,7 @@ import { unpackStatus } from './unpack/status.js';
 import { applyLocation } from './constraints/location.js';
 import { applyColocation } from './constraints/colocation.js';
 import { collectOrder, type ResourceOrder } from './constraints/ordering.js';
+import { applyTicket, readTickets } from './constraints/ticket.js';
 import { assignResources, type ScoreTrace } from './assign.js';
 import {
   ActionBuilder,
@@ -135,9 +136,11 @@ function markStopFailures(ws: WorkingSet): void {
 }
 
 function applyConstraints(ws: WorkingSet): void {
+  const tickets = readTickets(ws.cib);
   for (const c of ws.cib.configuration.constraints) {
     if (c.kind === 'rsc_location') applyLocation(c, ws);
     else if (c.kind === 'rsc_colocation') applyColocation(c, ws);
+    else if (c.kind === 'rsc_ticket') applyTicket(c, ws, tickets);
   }
 }
 
