@@ -474,10 +474,8 @@ function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
     const node = lead.assigned;
     const promotedNow = lead.history.get(node.name)?.role === 'Promoted';
     let score = promotionScore(c, inst, node);
-    if (score === undefined) {
-      if (!promotedNow) return;
-      score = 0;
-    }
+    // An instance without a promotion score may still be promoted (score 0).
+    score ??= 0;
     const roleScore = c.promotedScores.get(node.name);
     if (roleScore !== undefined) score = addScore(score, roleScore);
     for (const edge of c.colocationsAsDependent) {

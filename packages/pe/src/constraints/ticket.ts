@@ -80,13 +80,14 @@ function fenceWhereActive(rsc: Rsc, promotedOnly: boolean, ws: WorkingSet): void
 }
 
 function freeze(rsc: Rsc, promotedOnly: boolean, ws: WorkingSet): void {
-  for (const p of allPrimitivesOf(rsc)) {
-    if (promotedOnly) {
-      for (const node of ws.nodes) {
-        if (p.history.get(node.name)?.role !== 'Promoted') rsc.promotedScores.set(node.name, -INFINITY);
-      }
-      continue;
-    }
+  const prims = allPrimitivesOf(rsc);
+  if (promotedOnly) {
+    // Whatever is promoted stays promoted; nothing else may be.
+    const promotedOn = new Set(prims.flatMap((p) => p.runningOn.filter((n) => p.history.get(n.name)?.role === 'Promoted').map((n) => n.name)));
+    for (const node of ws.nodes) if (!promotedOn.has(node.name)) rsc.promotedScores.set(node.name, -INFINITY);
+    return;
+  }
+  for (const p of prims) {
     for (const node of ws.nodes) {
       if (!p.runningOn.includes(node)) p.allowed.set(node.name, -INFINITY);
     }

@@ -72,10 +72,10 @@ function mapHistory(
       ?? findMember(clone, base, 0);
     const ctxRsc = probe ?? undefined;
     history = replayHistory(lrm, historyCtx(ctxRsc, node, sc, lrm.id), sc.failedOps);
+    clone.discovery.set(`known:${node.name}`, 'always');
     const active = history.role !== 'Stopped' || history.failed;
     if (!active && !clone.unique) {
       // An inactive anonymous instance only tells us the node was probed.
-      clone.discovery.set(`known:${node.name}`, 'always');
       return;
     }
     let idx: number | undefined;
