@@ -1,5 +1,5 @@
 import { access, constants, mkdir, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { OcfRc, OpStatus, isOcfAction, type OpStatusCode } from './codes.js';
@@ -105,14 +105,17 @@ export class AgentExecutor implements ActionRunner {
   constructor(readonly options: ExecutorOptions) {
     if (!options.nodeName) throw new RaError('VIGIL_RA_BAD_OPTIONS', 'executor options: nodeName is empty');
     if (!options.stateDir) throw new RaError('VIGIL_RA_BAD_OPTIONS', 'executor options: stateDir is empty');
-    this.ocfRoot = options.ocfRoot ?? '/usr/lib/ocf';
-    this.lsbDir = options.lsbDir ?? '/etc/init.d';
+    // Agents run with cwd "/", so every directory handed to them is made absolute.
+    this.ocfRoot = resolve(options.ocfRoot ?? '/usr/lib/ocf');
+    this.lsbDir = resolve(options.lsbDir ?? '/etc/init.d');
     this.attributes = options.attributes ?? new MemoryAttributeStore();
     this.natives = options.natives ?? new NativeAgentRegistry();
-    this.binDir = join(options.stateDir, 'bin');
-    this.varRunDir = join(options.stateDir, 'run');
-    this.rscTmpDir = join(options.stateDir, 'rsctmp');
-    const preferred = join(options.stateDir, 'helper.sock');
+    const stateDir = resolve(options.stateDir);
+    this.binDir = join(stateDir, 'bin');
+    this.varRunDir = join(stateDir, 'run');
+    this.rscTmpDir = join(stateDir, 'rsctmp');
+    // Per process: CLI runs may share a state dir (agents keep state there between calls).
+    const preferred = join(stateDir, `helper-${process.pid}.sock`);
     this.socketPath =
       preferred.length <= MAX_SOCKET_PATH
         ? preferred
