@@ -159,6 +159,20 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
       ...(restart ? { reason: restart } : {}),
     });
   }
+  if (target && canMigrate(p, target)) {
+    // Live migration: migrate_to on the source, migrate_from on the target;
+    // the stop on the source and the start on the target become bookkeeping.
+    const from = p.runningOn[0]!;
+    const to = b.add({ rsc: p, task: 'migrate_to', node: from, required: true, meta: { migrate_target: target.name, migrate_source: from.name } });
+    const fromAction = b.add({ rsc: p, task: 'migrate_from', node: target, required: true, meta: { migrate_target: target.name, migrate_source: from.name } });
+    b.order(to, fromAction, { impliesThen: true, runnableLeft: true });
+    const stop = b.byKey.get(keyOf(p, 'stop', from));
+    startAction = b.add({ rsc: p, task: 'start', node: target, required: true, pseudo: true, runnable: managed });
+    b.order(fromAction, stop, {});
+    b.order(fromAction, startAction, {});
+    addRecurring(p, target, b);
+    return;
+  }
   if (target) {
     const running = p.runningOn.includes(target);
     const restart = running ? needsRestart(p, target) : undefined;
@@ -174,6 +188,18 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
     startAction = b.add({ rsc: p, task: 'start', required: false, runnable: false, reason: p.stopReason ?? 'node availability' });
   }
   void startAction;
+}
+
+/** Live migration needs the agent's consent and a healthy source and target. */
+function canMigrate(p: PrimitiveRsc, target: SchedNode): boolean {
+  if (!p.allowMigrate || !p.managed || p.runningOn.length !== 1) return false;
+  const from = p.runningOn[0]!;
+  if (from === target || !from.online || from.unclean || !target.online) return false;
+  if (p.className === 'stonith' || p.nextRole === 'Promoted') return false;
+  const h = p.history.get(from.name);
+  if (!h || h.failed || h.role !== 'Started') return false;
+  if (p.parent?.variant === 'clone' || p.parent?.parent?.variant === 'clone') return false;
+  return true;
 }
 
 function addRecurring(p: PrimitiveRsc, node: SchedNode, b: ActionBuilder): void {
