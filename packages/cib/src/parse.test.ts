@@ -240,10 +240,29 @@ describe('bad input is refused with a code and a message naming the place', () =
 });
 
 describe('what Pacemaker tolerates is a warning when lenient', () => {
-  it('keeps a constraint naming an unknown resource and says so', () => {
-    const cib = parseCib(cibText({ constraints: '<rsc_colocation id="c1" rsc="r1" with-rsc="foo" score="INFINITY"/>' }), { source: 'cib.xml' });
-    expect(cib.warnings).toEqual(["cib.xml: rsc_colocation 'c1': with-rsc: unknown resource 'foo'"]);
-    expect(cib.configuration.constraints).toHaveLength(1);
+  it('leaves out a constraint naming an unknown resource, as Pacemaker ignores it, and says so', () => {
+    const text = cibText({
+      constraints: `<rsc_colocation id="c1" rsc="r1" with-rsc="foo" score="INFINITY"/>
+        <rsc_order id="o1"><resource_set id="s1"><resource_ref id="r1"/><resource_ref id="ghost"/></resource_set></rsc_order>
+        <rsc_order id="o2" first="r1" then="r2"/>`,
+    });
+    const cib = parseCib(text, { source: 'cib.xml' });
+    expect(cib.warnings).toEqual([
+      "cib.xml: rsc_colocation 'c1': with-rsc: unknown resource 'foo'; the constraint is ignored",
+      "cib.xml: resource_set 's1': resource_ref: unknown resource 'ghost'; the constraint is ignored",
+    ]);
+    expect(cib.configuration.constraints.map((c) => c.id)).toEqual(['o2']);
+    // the element itself stays in the document
+    expect(serializeXml(cib.xml)).toContain('with-rsc="foo"');
+  });
+
+  it('skips a location with neither node+score nor a rule', () => {
+    const cib = parseCib(cibText({ constraints: '<rsc_location id="l1" rsc="r1" node="node1"/>' }));
+    expect(cib.configuration.constraints).toEqual([]);
+    expect(cib.warnings).toEqual(["rsc_location 'l1': score: needs 'node' and 'score', or a rule; it has no 'score'; ignored"]);
+    expect(() => parseCib(cibText({ constraints: '<rsc_location id="l1" rsc="r1" node="node1"/>' }), { strict: true })).toThrow(
+      "rsc_location 'l1': score: needs 'node' and 'score', or a rule; it has no 'score'",
+    );
   });
 
   it('reads a colocation without score as 0, an unknown order kind as Mandatory, an invalid influence as unset', () => {

@@ -102,6 +102,8 @@ class CibReader {
   /** Every resource at any depth, by id. */
   private readonly resources = new Map<string, Resource>();
   private readonly tagIds = new Set<string>();
+  /** Set while reading one constraint when Pacemaker would ignore it. */
+  private constraintIgnored = false;
 
   constructor(opts: ParseOptions) {
     this.source = opts.source;
@@ -120,7 +122,7 @@ class CibReader {
     const status: NodeState[] = [];
     for (const el of statusEl ? childElements(statusEl, 'node_state') : []) {
       if (el.attrs.id === undefined || el.attrs.id === '') {
-        this.tolerate('VIGIL_CIB_MISSING_ID', '<node_state> has no id; its history is ignored', el, 'id');
+        this.tolerate('VIGIL_CIB_MISSING_ID', '<node_state> has no id', el, 'id', 'its history is ignored');
       } else {
         status.push(this.nodeState(el));
       }
@@ -165,10 +167,10 @@ class CibReader {
   }
 
   /** Something Pacemaker ignores with a configuration error: an error when strict, else a warning. */
-  private tolerate(code: CibErrorCode, detail: string, el: XmlElement, field?: string): void {
+  private tolerate(code: CibErrorCode, detail: string, el: XmlElement, field?: string, consequence?: string): void {
     const where = this.where(el, field);
     if (this.strict) throw new CibError(code, detail, where);
-    this.warnings.push(describeWhere(where) + detail);
+    this.warnings.push(describeWhere(where) + detail + (consequence !== undefined ? `; ${consequence}` : ''));
   }
 
   // ---------------------------------------------------------- attributes
@@ -207,7 +209,7 @@ class CibReader {
       return parseDurationMs(v, this.where(el, name));
     } catch (e) {
       if (!(e instanceof CibError)) throw e;
-      this.tolerate(e.code, `${e.detail}; using the default`, el, name);
+      this.tolerate(e.code, e.detail, el, name, 'using the default');
       return undefined;
     }
   }
@@ -220,7 +222,7 @@ class CibReader {
       return parseBoolean(v, this.where(el, name));
     } catch (e) {
       if (!(e instanceof CibError)) throw e;
-      this.tolerate(e.code, `${e.detail}; using the default`, el, name);
+      this.tolerate(e.code, e.detail, el, name, 'using the default');
       return undefined;
     }
   }
@@ -725,10 +727,18 @@ class CibReader {
     // "rsc:N" names one instance of a clone.
     const colon = id.lastIndexOf(':');
     if (colon > 0 && /^\d+$/.test(id.slice(colon + 1)) && this.resources.has(id.slice(0, colon))) return;
-    this.tolerate('VIGIL_CIB_UNKNOWN_REFERENCE', `unknown resource '${id}'`, el, field);
+    this.tolerate('VIGIL_CIB_UNKNOWN_REFERENCE', `unknown resource '${id}'`, el, field, 'the constraint is ignored');
+    this.constraintIgnored = true;
   }
 
+  /** The typed constraint, or undefined when Pacemaker would ignore it (lenient mode only). */
   private constraint(el: XmlElement): Constraint | undefined {
+    this.constraintIgnored = false;
+    const c = this.constraintOfKind(el);
+    return this.constraintIgnored ? undefined : c;
+  }
+
+  private constraintOfKind(el: XmlElement): Constraint | undefined {
     switch (el.name) {
       case 'rsc_location':
         return this.location(el);
@@ -739,7 +749,7 @@ class CibReader {
       case 'rsc_ticket':
         return this.ticket(el);
       default:
-        this.tolerate('VIGIL_CIB_UNKNOWN_ELEMENT', `<${el.name}> is not a constraint; ignored`, el);
+        this.tolerate('VIGIL_CIB_UNKNOWN_ELEMENT', `<${el.name}> is not a constraint`, el, undefined, 'ignored');
         return undefined;
     }
   }
@@ -777,7 +787,7 @@ class CibReader {
     const kind = ORDER_KINDS[text.toLowerCase()];
     if (kind === undefined) {
       // Pacemaker resets an unknown kind to Mandatory and carries on.
-      this.tolerate('VIGIL_CIB_BAD_VALUE', `'${text}' is not an order kind (Mandatory, Optional, Serialize); using Mandatory`, el, 'kind');
+      this.tolerate('VIGIL_CIB_BAD_VALUE', `'${text}' is not an order kind (Mandatory, Optional, Serialize)`, el, 'kind', 'using Mandatory');
       return 'Mandatory';
     }
     return kind;
@@ -804,8 +814,11 @@ class CibReader {
     if (c.rsc === undefined && c.rscPattern === undefined && c.sets.length === 0) {
       this.fail('VIGIL_CIB_MISSING_ATTRIBUTE', `needs 'rsc', 'rsc-pattern' or a resource_set`, el, 'rsc');
     }
-    if (c.node !== undefined && c.score === undefined && c.rules.length === 0) {
-      this.fail('VIGIL_CIB_MISSING_ATTRIBUTE', `a location with 'node' needs a 'score'`, el, 'score');
+    // Pacemaker skips a location that has neither node+score nor a rule.
+    if (c.rules.length === 0 && (c.node === undefined || c.score === undefined)) {
+      const missing = c.node === undefined ? 'node' : 'score';
+      this.tolerate('VIGIL_CIB_MISSING_ATTRIBUTE', `needs 'node' and 'score', or a rule; it has no '${missing}'`, el, missing, 'ignored');
+      this.constraintIgnored = true;
     }
     this.checkResourceRef(el, 'rsc', c.rsc);
     return c;
@@ -816,7 +829,7 @@ class CibReader {
     let score = this.score(el, 'score');
     if (score === undefined) {
       // The schema requires a score, but Pacemaker reads a missing one as 0.
-      this.tolerate('VIGIL_CIB_MISSING_ATTRIBUTE', `missing required attribute 'score'; using 0`, el, 'score');
+      this.tolerate('VIGIL_CIB_MISSING_ATTRIBUTE', `missing required attribute 'score'`, el, 'score', 'using 0');
       score = 0;
     }
     const c: Mutable<ColocationConstraint> = { kind: 'rsc_colocation', id: this.id(el), score, sets, xml: el };

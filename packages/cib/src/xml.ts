@@ -41,7 +41,11 @@ function convert(node: FxpNode): XmlElement | string | undefined {
   let attrs = EMPTY_ATTRS;
   if (rawAttrs) {
     const out: Record<string, string> = {};
-    for (const key in rawAttrs) out[key] = String(rawAttrs[key]);
+    for (const key in rawAttrs) {
+      // Plain assignment to "__proto__" would change the prototype instead of adding an attribute.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: String(rawAttrs[key]), enumerable: true, writable: true, configurable: true });
+      else out[key] = String(rawAttrs[key]);
+    }
     attrs = out;
   }
   const rawChildren = node[name] as FxpNode[] | undefined;
