@@ -3,7 +3,7 @@ export { CibError, CIB_ERROR_CODES, type CibErrorCode, type Where } from './erro
 export { parseXml, serializeXml, type SerializeOptions } from './xml.js';
 export { parseCib, cibFromXml, RESOURCE_CLASSES, type ParseOptions } from './parse.js';
 export { serializeCib } from './serialize.js';
-export { findResource, allPrimitives, expandTags, clusterOptions } from './query.js';
+export { findResource, parentOf, allPrimitives, expandTags, clusterOptions } from './query.js';
 export {
   withClusterOption, withConfigurationSection, withStatus, bumpEpoch, bumpNumUpdates, compareVersions,
 } from './edit.js';

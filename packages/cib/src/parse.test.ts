@@ -6,6 +6,7 @@ import {
   clusterOptions,
   expandTags,
   findResource,
+  parentOf,
   parseCib,
   parseXml,
   serializeXml,
@@ -224,6 +225,14 @@ describe('bad input is refused with a code and a message naming the place', () =
     },
   ];
 
+  it('refuses absurdly deep nesting instead of recursing into it', () => {
+    const depth = 500;
+    const rules = '<rule id="r0" score="1">' + Array.from({ length: depth }, (_, i) => `<rule id="r${i + 1}">`).join('') + '</rule>'.repeat(depth + 1);
+    const err = failure(cibWithRule(rules));
+    expect(err.code).toBe('VIGIL_CIB_NOT_XML');
+    expect(err.message).toMatch(/^cib\.xml: cannot parse: .*nested/);
+  });
+
   it('has at least 15 cases', () => expect(cases.length).toBeGreaterThanOrEqual(15));
 
   it.each(cases)('$name', ({ text, code, message, strict }) => {
@@ -362,6 +371,9 @@ describe('the typed model', () => {
     expect((plain.child as Group).children.map((p) => p.id)).toEqual(['a', 'b']);
     expect(allPrimitives(cib).map((p) => p.id)).toEqual(['db1', 'db2', 'a', 'b']);
     expect(findResource(cib, 'b')?.kind).toBe('primitive');
+    expect(parentOf(cib, 'b')?.id).toBe('g');
+    expect(parentOf(cib, 'g')?.id).toBe('plain');
+    expect(parentOf(cib, 'plain')).toBeUndefined();
   });
 
   it('normalizes roles in constraints, sets and rules to the 3.x names', () => {

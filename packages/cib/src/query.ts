@@ -2,27 +2,41 @@
 import type { Cib, Primitive, Resource } from './model.js';
 import { unpackNvSets, type RuleContext } from './rules.js';
 
-const resourceIndexes = new WeakMap<Cib, Map<string, Resource>>();
+interface ResourceIndex {
+  readonly byId: Map<string, Resource>;
+  readonly parentById: Map<string, Resource>;
+}
 
-function resourceIndex(cib: Cib): Map<string, Resource> {
-  let index = resourceIndexes.get(cib);
+// Keyed by the configuration, which edits that touch only status or the version share.
+const resourceIndexes = new WeakMap<object, ResourceIndex>();
+
+function resourceIndex(cib: Cib): ResourceIndex {
+  let index = resourceIndexes.get(cib.configuration);
   if (!index) {
-    index = new Map();
-    const visit = (r: Resource): void => {
-      index!.set(r.id, r);
-      if (r.kind === 'group') r.children.forEach(visit);
-      else if (r.kind === 'clone') visit(r.child);
-      else if (r.kind === 'bundle' && r.primitive) visit(r.primitive);
+    const byId = new Map<string, Resource>();
+    const parentById = new Map<string, Resource>();
+    const visit = (r: Resource, parent: Resource | undefined): void => {
+      byId.set(r.id, r);
+      if (parent) parentById.set(r.id, parent);
+      if (r.kind === 'group') for (const c of r.children) visit(c, r);
+      else if (r.kind === 'clone') visit(r.child, r);
+      else if (r.kind === 'bundle' && r.primitive) visit(r.primitive, r);
     };
-    cib.configuration.resources.forEach(visit);
-    resourceIndexes.set(cib, index);
+    for (const r of cib.configuration.resources) visit(r, undefined);
+    index = { byId, parentById };
+    resourceIndexes.set(cib.configuration, index);
   }
   return index;
 }
 
 /** A resource at any depth (top level, in a group, clone or bundle) by id. */
 export function findResource(cib: Cib, id: string): Resource | undefined {
-  return resourceIndex(cib).get(id);
+  return resourceIndex(cib).byId.get(id);
+}
+
+/** The group, clone or bundle directly holding a resource; undefined at top level or when unknown. */
+export function parentOf(cib: Cib, id: string): Resource | undefined {
+  return resourceIndex(cib).parentById.get(id);
 }
 
 /** Every primitive in a resource or in the whole configuration, depth first in document order. */

@@ -18,6 +18,8 @@ const parser = new XMLParser({
   ignorePiTags: true,
   // Decodes numeric character references (&#10;) as well as the five XML entities.
   htmlEntities: true,
+  // A CIB nests about ten levels; rules may nest a few more. Deeper input is refused, not recursed into.
+  maxNestedTags: 100,
   processEntities: true,
 });
 
@@ -79,7 +81,13 @@ export function parseXml(text: string, source?: string): XmlElement {
     const e = valid.err;
     throw new CibError('VIGIL_CIB_NOT_XML', `not well-formed XML at line ${e.line}, column ${e.col}: ${e.msg}`, where);
   }
-  const nodes = parser.parse(text) as FxpNode[];
+  let nodes: FxpNode[];
+  try {
+    nodes = parser.parse(text) as FxpNode[];
+  } catch (e) {
+    // The validator passed, so this is one of the parser's own limits (nesting depth, entity expansion).
+    throw new CibError('VIGIL_CIB_NOT_XML', `cannot parse: ${(e as Error).message}`, where);
+  }
   const roots: XmlElement[] = [];
   for (const node of nodes) {
     const el = convert(node);
