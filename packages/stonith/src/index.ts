@@ -1,1 +1,13 @@
-export {};
+export * from './errors.js';
+export * from './clock.js';
+export * from './device.js';
+export * from './config.js';
+export * from './topology.js';
+export * from './fencer.js';
+export * from './registry.js';
+export * from './fence-agent.js';
+export * from './ssh-device.js';
+export * from './watchdog.js';
+export { IpmiLanplusClient, ChassisControl, completionCodeText, type IpmiClientOptions, type ChassisControlName } from './ipmi/client.js';
+export { IpmiFenceDevice, ipmiConfigFromParams, IPMI_METADATA, type IpmiDeviceConfig } from './ipmi/device.js';
+export { PrivilegeLevel, type PrivilegeName } from './ipmi/rakp.js';

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSocket, type Socket } from 'node:dgram';
+import { BMC_PASSWORD, BMC_USER, freeUdpPort, haveIpmiSim, haveIpmitool, startIpmiSim, type IpmiSim } from '../../test-fixtures/harness.js';
+import { IpmiFenceDevice } from './device.js';
+import { IpmiLanplusClient } from './client.js';
+import { isStonithError } from '../errors.js';
+
+const skipReason = !haveIpmiSim ? 'ipmi_sim missing (apt-get install openipmi)' : !haveIpmitool ? 'ipmitool missing (apt-get install ipmitool)' : '';
+
+describe.skipIf(skipReason !== '')(`IPMI lanplus against ipmi_sim${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  let sim: IpmiSim;
+  beforeAll(async () => {
+    sim = await startIpmiSim();
+  });
+  afterAll(() => sim?.stop());
+
+  const device = (extra: Record<string, string> = {}): IpmiFenceDevice =>
+    IpmiFenceDevice.fromParams({ ip: '127.0.0.1', ipport: String(sim.port), username: BMC_USER, password: BMC_PASSWORD, ...extra });
+
+  it('reads power status, powers off and on, and ipmitool agrees', async () => {
+    expect(sim.power()).toBe('1');
+    expect(await device().status()).toBe('on');
+    await device().off();
+    expect(sim.power()).toBe('0');
+    expect(await device().status()).toBe('off');
+    expect(await sim.ipmitoolStatus()).toBe('Chassis Power is off');
+    // off of an off host is still a confirmed off
+    await device().off();
+    expect(sim.power()).toBe('0');
+    await device().on();
+    expect(sim.power()).toBe('1');
+    expect(await sim.ipmitoolStatus()).toBe('Chassis Power is on');
+  });
+
+  it('reboots as a proven off then on', async () => {
+    await device().reboot();
+    expect(sim.power()).toBe('1');
+    expect(await device().status()).toBe('on');
+  });
+
+  it('refuses a wrong password before acting, with a clear message', async () => {
+    const before = sim.power();
+    const err = await device({ password: 'wrong' }).off().catch((e: unknown) => e);
+    expect(isStonithError(err, 'VIGIL_STONITH_AUTH_PASSWORD')).toBe(true);
+    expect((err as Error).message).toMatch(/wrong password for user 'admin'/);
+    expect(sim.power()).toBe(before);
+  });
+
+  it('names an unknown user', async () => {
+    const err = await device({ username: 'mallory' }).status().catch((e: unknown) => e);
+    expect(isStonithError(err, 'VIGIL_STONITH_AUTH_USER')).toBe(true);
+    expect((err as Error).message).toMatch(/user 'mallory' is not known/);
+  });
+
+  it('reports insufficient privilege when the session is only at user level', async () => {
+    expect(await device({ privlvl: 'user' }).status()).toBe('on');
+    const err = await device({ privlvl: 'user' }).off().catch((e: unknown) => e);
+    expect(isStonithError(err, 'VIGIL_STONITH_AUTH_PRIVILEGE')).toBe(true);
+    expect(sim.power()).toBe('1');
+  });
+
+  it('runs several sessions one after another with fresh keys and sequence numbers', async () => {
+    const client = await IpmiLanplusClient.connect({ host: '127.0.0.1', port: sim.port, username: BMC_USER, password: BMC_PASSWORD });
+    try {
+      for (let i = 0; i < 5; i++) expect(await client.chassisPowerIsOn()).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('IPMI lanplus error paths without a BMC', () => {
+  it('says the BMC is unreachable when nothing listens on the port', async () => {
+    const port = await freeUdpPort();
+    const err = await IpmiFenceDevice.fromParams({ ip: '127.0.0.1', ipport: String(port), username: 'admin', password: 'x', attempt_timeout: '0.3' })
+      .status()
+      .catch((e: unknown) => e);
+    expect(isStonithError(err, 'VIGIL_STONITH_UNREACHABLE')).toBe(true);
+    expect((err as Error).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}`));
+  });
+
+  it('times out, after its retries, against a BMC that never answers', async () => {
+    const silent: Socket = createSocket('udp4');
+    let received = 0;
+    silent.on('message', () => received++);
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    try {
+      const err = await IpmiFenceDevice.fromParams({ ip: '127.0.0.1', ipport: String(silent.address().port), username: 'admin', password: 'x', attempt_timeout: '0.2', retries: '3' })
+        .off()
+        .catch((e: unknown) => e);
+      expect(isStonithError(err, 'VIGIL_STONITH_TIMEOUT')).toBe(true);
+      expect((err as Error).message).toMatch(/no answer after 3 attempt\(s\)/);
+      expect(received).toBe(3);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('rejects missing or bad parameters by name', () => {
+    expect(() => IpmiFenceDevice.fromParams({ username: 'a' })).toThrow(/parameter 'ip' is required/);
+    expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', privlvl: 'root' })).toThrow(/privlvl must be/);
+    expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', ipport: 'x' })).toThrow(/ipport/);
+  });
+});
