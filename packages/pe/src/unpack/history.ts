@@ -205,7 +205,9 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
       return;
     case 'monitor':
       if (op.rcCode === RC.NOT_RUNNING && op.opStatus === OP_STATUS.DONE) {
-        setRole(h, 'Stopped');
+        // Found stopped where it should run: it may be half-alive, so it is
+        // recovered (stopped, then started) rather than merely started.
+        if (h.role === 'Stopped') setRole(h, 'Started');
         h.failed = true;
       } else if (op.rcCode === RC.RUNNING_PROMOTED || op.rcCode === RC.FAILED_PROMOTED) {
         setRole(h, 'Promoted');

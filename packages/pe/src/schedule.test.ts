@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { parseCib } from '@vigil/cib';
+import { schedule } from './index.js';
+
+const NOW = 1_700_000_000;
+
+interface NodeSpec {
+  name: string;
+  state?: 'online' | 'lost' | 'down';
+  attrs?: Record<string, string>;
+  lrm?: string;
+}
+
+function op(rsc: string, task: string, rc: number, callId: number, node: string, interval = 0, targetRc = 0): string {
+  return `<lrm_rsc_op id="${rsc}_${task}_${interval}" operation="${task}" interval="${interval}" call-id="${callId}" rc-code="${rc}" op-status="0" transition-key="1:1:${targetRc}:abc" on_node="${node}" last-rc-change="${NOW - 100}"/>`;
+}
+
+function lrmResource(id: string, ops: string[]): string {
+  return `<lrm_resource id="${id}" class="ocf" provider="heartbeat" type="Dummy">${ops.join('')}</lrm_resource>`;
+}
+
+function cib(opts: { props?: Record<string, string>; nodes: NodeSpec[]; resources: string; constraints?: string; quorum?: boolean }): string {
+  const props = { 'fencing-enabled': 'true', ...(opts.props ?? {}) };
+  const nv = Object.entries(props).map(([k, v], i) => `<nvpair id="p${i}" name="${k}" value="${v}"/>`).join('');
+  const nodes = opts.nodes.map((n) => `<node id="${n.name}" uname="${n.name}"/>`).join('');
+  const states = opts.nodes
+    .map((n) => {
+      const st = n.state ?? 'online';
+      const up = st === 'online';
+      const attrs = Object.entries(n.attrs ?? {}).map(([k, v], i) => `<nvpair id="${n.name}-a${i}" name="${k}" value="${v}"/>`).join('');
+      return `<node_state id="${n.name}" uname="${n.name}" in_ccm="${up}" crmd="${up ? 'online' : 'offline'}" join="${up ? 'member' : 'down'}" expected="${st === 'down' ? 'down' : 'member'}">`
+        + (attrs ? `<transient_attributes id="${n.name}-t"><instance_attributes id="${n.name}-ia">${attrs}</instance_attributes></transient_attributes>` : '')
+        + `<lrm id="${n.name}"><lrm_resources>${n.lrm ?? ''}</lrm_resources></lrm></node_state>`;
+    })
+    .join('');
+  return `<cib admin_epoch="0" epoch="1" num_updates="0" validate-with="pacemaker-3.0" have-quorum="${opts.quorum ?? true}">
+  <configuration><crm_config><cluster_property_set id="cib-bootstrap-options">${nv}</cluster_property_set></crm_config>
+  <nodes>${nodes}</nodes><resources>${opts.resources}</resources><constraints>${opts.constraints ?? ''}</constraints></configuration>
+  <status>${states}</status></cib>`;
+}
+
+const dummy = (id: string, meta = ''): string =>
+  `<primitive id="${id}" class="ocf" provider="heartbeat" type="Dummy">${meta}<operations><op id="${id}-mon" name="monitor" interval="10s" timeout="20s"/></operations></primitive>`;
+
+function summary(xml: string): string[] {
+  return schedule(parseCib(xml), NOW).summary.map((l) => l.text).sort();
+}
+
+describe('schedule', () => {
+  it('starts a stopped resource and probes it everywhere first', () => {
+    const r = schedule(parseCib(cib({ nodes: [{ name: 'n1' }, { name: 'n2' }], resources: dummy('web') })), NOW);
+    expect(r.summary.map((l) => l.text)).toEqual(['Start web ( n1 )']);
+    const probes = r.graph.actions.filter((a) => a.task === 'monitor' && a.intervalMs === 0);
+    expect(probes.map((a) => a.node).sort()).toEqual(['n1', 'n2']);
+    const start = r.graph.actions.find((a) => a.task === 'start')!;
+    for (const p of probes) expect(r.graph.edges).toContainEqual([p.id, start.id]);
+    expect(r.graph.actions.some((a) => a.task === 'monitor' && a.intervalMs === 10_000 && a.node === 'n1')).toBe(true);
+  });
+
+  it('fences a lost node before starting its resources elsewhere', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', state: 'lost', lrm: lrmResource('web', [op('web', 'start', 0, 1, 'n1')]) }, { name: 'n2' }, { name: 'n3' }],
+      resources: dummy('web'),
+    });
+    const r = schedule(parseCib(xml), NOW);
+    expect(r.summary.map((l) => l.text).sort()).toEqual(["Fence (reboot) n1 'peer is no longer part of the cluster'", 'Move web ( n1 -> n2 )']);
+    const fence = r.graph.actions.find((a) => a.task === 'stonith')!;
+    const start = r.graph.actions.find((a) => a.task === 'start' && a.resource === 'web')!;
+    // The start must be reachable from the fence through the graph's orderings.
+    const reach = new Set([fence.id]);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [b, a] of r.graph.edges) if (reach.has(b) && !reach.has(a)) { reach.add(a); changed = true; }
+    }
+    expect(reach.has(start.id)).toBe(true);
+  });
+
+  it('does not fence when fencing is disabled and recovers at once', () => {
+    const xml = cib({
+      props: { 'fencing-enabled': 'false' },
+      nodes: [{ name: 'n1', state: 'lost', lrm: lrmResource('web', [op('web', 'start', 0, 1, 'n1')]) }, { name: 'n2' }],
+      resources: dummy('web'),
+    });
+    expect(summary(xml)).toEqual(['Start web ( n2 )']);
+  });
+
+  it('without quorum, stops resources and blocks starts', () => {
+    const xml = cib({
+      quorum: false,
+      nodes: [{ name: 'n1', lrm: lrmResource('a', [op('a', 'start', 0, 1, 'n1')]) }, { name: 'n2' }],
+      resources: dummy('a') + dummy('b'),
+    });
+    expect(summary(xml)).toEqual(['Start b ( n2 ) due to no quorum (blocked)', 'Stop a ( n1 ) due to no quorum']);
+  });
+
+  it('stickiness keeps a running resource where it is against a weaker preference', () => {
+    const sticky = '<meta_attributes id="m"><nvpair id="m1" name="resource-stickiness" value="200"/></meta_attributes>';
+    const base = {
+      nodes: [{ name: 'n1', lrm: lrmResource('web', [op('web', 'start', 0, 1, 'n1')]) }, { name: 'n2' }],
+      constraints: '<rsc_location id="pref" rsc="web" node="n2" score="100"/>',
+    };
+    expect(summary(cib({ ...base, resources: dummy('web', sticky) }))).toEqual([]);
+    expect(summary(cib({ ...base, resources: dummy('web') }))).toEqual(['Move web ( n1 -> n2 )']);
+  });
+
+  it('recovers a failed group member in place and restarts the members after it', () => {
+    const xml = cib({
+      nodes: [
+        {
+          name: 'n1',
+          lrm:
+            lrmResource('ip', [op('ip', 'start', 0, 1, 'n1'), op('ip', 'monitor', 7, 3, 'n1', 10_000)]) +
+            lrmResource('app', [op('app', 'start', 0, 2, 'n1')]),
+          attrs: { 'fail-count-ip#monitor_10000': '1' },
+        },
+        { name: 'n2' },
+      ],
+      resources: `<group id="g">${dummy('ip')}${dummy('app')}</group>`,
+      constraints: '<rsc_location id="pref" rsc="g" node="n1" score="50"/>',
+    });
+    expect(summary(xml)).toEqual(['Recover ip ( n1 )', 'Restart app ( n1 ) due to required ip start']);
+  });
+
+  it('moves a resource away once migration-threshold failures are reached', () => {
+    const meta = '<meta_attributes id="m"><nvpair id="m1" name="migration-threshold" value="2"/></meta_attributes>';
+    const xml = cib({
+      nodes: [
+        { name: 'n1', lrm: lrmResource('web', [op('web', 'start', 0, 1, 'n1')]), attrs: { 'fail-count-web#monitor_10000': '2' } },
+        { name: 'n2' },
+      ],
+      resources: dummy('web', meta),
+    });
+    expect(summary(xml)).toEqual(['Move web ( n1 -> n2 )']);
+  });
+
+  it('honours mandatory colocation and ordering between primitives', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1' }, { name: 'n2' }],
+      resources: dummy('db') + dummy('app'),
+      constraints:
+        '<rsc_location id="db-n2" rsc="db" node="n2" score="100"/>' +
+        '<rsc_colocation id="app-with-db" rsc="app" with-rsc="db" score="INFINITY"/>' +
+        '<rsc_order id="db-then-app" first="db" then="app"/>',
+    });
+    const r = schedule(parseCib(xml), NOW);
+    expect(r.summary.map((l) => l.text).sort()).toEqual(['Start app ( n2 )', 'Start db ( n2 )']);
+    const dbStart = r.graph.actions.find((a) => a.resource === 'db' && a.task === 'start')!;
+    const appStart = r.graph.actions.find((a) => a.resource === 'app' && a.task === 'start')!;
+    expect(r.graph.edges).toContainEqual([dbStart.id, appStart.id]);
+  });
+
+  it('blocks a dependent start when what it is ordered after cannot run', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1' }],
+      resources: dummy('db', '<meta_attributes id="m"><nvpair id="m1" name="target-role" value="Stopped"/></meta_attributes>') + dummy('app'),
+      constraints: '<rsc_order id="db-then-app" first="db" then="app"/>',
+    });
+    expect(summary(xml)).toEqual(['Start app ( n1 ) due to unrunnable db start (blocked)']);
+  });
+
+  it('is pure: the same input and time give the same graph', () => {
+    const xml = cib({ nodes: [{ name: 'n1' }, { name: 'n2' }], resources: dummy('a') + dummy('b') });
+    const a = schedule(parseCib(xml), NOW);
+    const b = schedule(parseCib(xml), NOW);
+    expect(JSON.stringify(a.graph)).toEqual(JSON.stringify(b.graph));
+  });
+});
