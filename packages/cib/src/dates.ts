@@ -51,7 +51,8 @@ function isoWeek1Monday(weekyear: number): number {
   return jan4 - (weekdayOfDays(jan4) - 1);
 }
 
-const DATE_RE = /^(\d{4})(?:-(\d{2})-(\d{2})|-(\d{3})|-W(\d{2})(?:-(\d))?|(\d{2})(\d{2}))?$/;
+// Like Pacemaker, the extended calendar form also takes unpadded months and days (2005-1-5).
+const DATE_RE = /^(\d{4})(?:-(\d{1,2})-(\d{1,2})|-(\d{3})|-W(\d{2})(?:-(\d))?|(\d{2})(\d{2}))?$/;
 const TIME_RE = /^(\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?$/;
 const ZONE_RE = /^(?:Z|([+-])(\d{2})(?::?(\d{2}))?)$/;
 

@@ -7,6 +7,7 @@ export const CIB_ERROR_CODES = {
   VIGIL_CIB_NOT_XML: 'the text is not well-formed XML',
   VIGIL_CIB_BAD_ROOT: 'the document root is not <cib>',
   VIGIL_CIB_MISSING_ID: 'an element that needs an id has none',
+  VIGIL_CIB_BAD_ID: 'an id is not a valid XML id (letter or underscore first; no colons or spaces)',
   VIGIL_CIB_DUPLICATE_ID: 'two configuration elements share an id',
   VIGIL_CIB_MISSING_ATTRIBUTE: 'a required attribute is absent',
   VIGIL_CIB_BAD_VALUE: 'an attribute has a value outside its allowed set',

@@ -53,6 +53,12 @@ describe('bad input is refused with a code and a message naming the place', () =
       message: /^cib\.xml: primitive 'r1': id: id 'r1' is already used by a <primitive>$/,
     },
     {
+      name: 'id that is not an XML id',
+      text: cibText({ resources: prim('web:0') }),
+      code: 'VIGIL_CIB_BAD_ID',
+      message: /^cib\.xml: primitive 'web:0': id: 'web:0' is not a valid id/,
+    },
+    {
       name: 'duplicate id across kinds (nvpair vs constraint)',
       text: cibText({ resources: prim('r1', '', '<meta_attributes id="m"><nvpair id="x" name="a" value="1"/></meta_attributes>'), constraints: '<rsc_order id="x" first="r1" then="r1"/>' }),
       code: 'VIGIL_CIB_DUPLICATE_ID',

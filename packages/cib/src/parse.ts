@@ -71,6 +71,8 @@ const NVSET_KINDS: ReadonlySet<string> = new Set([
 const REFERENCE_ELEMENTS: ReadonlySet<string> = new Set(['resource_ref', 'obj_ref', 'role_ref']);
 const ACL_HOLDERS: ReadonlySet<string> = new Set(['acl_target', 'acl_group', 'acl_user']);
 
+const XML_ID_RE = /^[\p{L}_][\p{L}\p{N}_.-]*$/u;
+
 const EXPRESSION_OPERATIONS: ReadonlySet<string> = new Set([
   'lt', 'gt', 'lte', 'gte', 'eq', 'ne', 'defined', 'not_defined',
 ]);
@@ -253,6 +255,10 @@ class CibReader {
     // Node ids are their own namespace: a remote node shares its id with the resource that runs it.
     const isReference = REFERENCE_ELEMENTS.has(el.name) || (inAcl && el.name === 'role') || el.name === 'node';
     if (id !== undefined && !isReference) {
+      // The schema types these ids as XML IDs; a ':' in particular would clash with clone instance names (rsc:0).
+      if (el.name !== 'node' && !XML_ID_RE.test(id)) {
+        this.fail('VIGIL_CIB_BAD_ID', `'${id}' is not a valid id (a letter or '_', then letters, digits, '_', '-', '.')`, el, 'id');
+      }
       const seen = this.ids.get(id);
       if (seen !== undefined) {
         this.fail('VIGIL_CIB_DUPLICATE_ID', `id '${id}' is already used by a <${seen.name}>`, el, 'id');
