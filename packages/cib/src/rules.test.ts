@@ -187,11 +187,12 @@ describe('resource and operation expressions', () => {
 });
 
 describe('ruleScore', () => {
-  it('reads score-attribute from the node, else the rule score', () => {
+  it('reads score-attribute from the node (-INFINITY where it is missing), else the rule score', () => {
     const r = rule(`<rule id="r" score-attribute="pingd"><expression id="e" attribute="pingd" operation="defined"/></rule>`);
     expect(ruleScore(r, { pingd: '300' })).toBe(300);
     expect(ruleScore(r, { pingd: 'INFINITY' })).toBe(1_000_000);
-    expect(ruleScore(r, {})).toBe(0);
+    expect(ruleScore(r, {})).toBe(-1_000_000);
+    expect(ruleScore(r, { pingd: 'lots' })).toBe(0);
     expect(ruleScore(expr('attribute="a" operation="defined"'), {})).toBe(10);
   });
 });

@@ -3,15 +3,16 @@
  * node attributes, the resource and operation in question, and the time.
  */
 import { addDuration, dateSpecMatches, parseIsoDateTime } from './dates.js';
-import type {
-  AttributeExpression,
-  DateExpression,
-  ExpressionType,
-  NvSet,
-  OperationExpression,
-  ResourceExpression,
-  Rule,
-  RuleExpression,
+import {
+  INFINITY,
+  type AttributeExpression,
+  type DateExpression,
+  type ExpressionType,
+  type NvSet,
+  type OperationExpression,
+  type ResourceExpression,
+  type Rule,
+  type RuleExpression,
 } from './model.js';
 import { parseScore } from './values.js';
 
@@ -163,12 +164,14 @@ function evaluateOperationExpression(expr: OperationExpression, ctx: RuleContext
 
 /**
  * The score a satisfied location rule contributes on a node: the value of its
- * score-attribute on that node (0 when absent or not a score), else its score.
+ * score-attribute on that node, else its score. A node without the attribute
+ * gets -INFINITY (Pacemaker's behaviour: no value, no placement there); a
+ * value that is not a score counts as 0.
  */
 export function ruleScore(rule: Rule, nodeAttrs: Readonly<Record<string, string>> | undefined): number {
   if (rule.scoreAttribute !== undefined) {
     const text = nodeAttrs?.[rule.scoreAttribute];
-    if (text === undefined) return 0;
+    if (text === undefined) return -INFINITY;
     try {
       return parseScore(text);
     } catch {
