@@ -12,6 +12,7 @@ export default defineConfig({
     ),
   },
   test: {
+    reporters: ['default', './tools/summary-reporter.ts'],
     include: ['packages/*/src/**/*.test.ts', 'examples/*/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
