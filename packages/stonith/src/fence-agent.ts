@@ -60,7 +60,7 @@ function isClusterParam(name: string): boolean {
 }
 
 /** The stdin text for one call. Exposed for tests; values may not contain newlines. */
-export function agentStdin(params: DeviceParams, action: string, plug?: string): string {
+export function agentStdin(params: DeviceParams, action: string, plug?: string, hostArgument = 'plug'): string {
   const lines: string[] = [];
   for (const [name, value] of Object.entries(params)) {
     if (isClusterParam(name) || name === 'action' || name === 'plug' || name === 'port') continue;
@@ -71,9 +71,10 @@ export function agentStdin(params: DeviceParams, action: string, plug?: string):
   }
   lines.push(`action=${action}`);
   const target = plug ?? params.plug ?? params.port;
-  if (target) {
+  if (target && hostArgument !== 'none') {
     if (/[\r\n]/.test(target)) throw new StonithError('VIGIL_STONITH_BAD_PARAM', 'fence agent plug has a newline');
-    lines.push(`plug=${target}`);
+    if (!/^[A-Za-z0-9_-]+$/.test(hostArgument)) throw new StonithError('VIGIL_STONITH_BAD_PARAM', `pcmk_host_argument '${hostArgument}' is not a parameter name`);
+    lines.push(`${hostArgument}=${target}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -139,10 +140,31 @@ export class FenceAgentDevice implements FenceDevice {
     return new StonithError('VIGIL_STONITH_AGENT_FAILED', `${this.type} ${action} failed (${how})${reason ? `: ${reason}` : ''}`);
   }
 
-  run(action: string, opts: ActionOptions): Promise<AgentRun> {
-    const input = agentStdin(this.opts.params, action, opts.plug);
+  async run(action: string, opts: ActionOptions): Promise<AgentRun> {
+    const hostArgument = opts.plug !== undefined && action !== 'metadata' ? await this.hostArgument() : 'none';
+    const input = agentStdin(this.opts.params, action, opts.plug, hostArgument);
     return runAgent(this.path, input, this.timeoutMs, opts.signal);
   }
+
+  /**
+   * Which parameter carries the target: pcmk_host_argument if set, else as
+   * Pacemaker does, `port` if the agent's metadata has it, else `plug`,
+   * else none (single-host agents such as fence_ipmilan get no plug).
+   */
+  private async hostArgument(): Promise<string> {
+    const configured = this.opts.params.pcmk_host_argument;
+    if (configured) return configured;
+    this.hostArgumentFromMetadata ??= this.metadata().then(
+      (meta) => {
+        const names = new Set(meta.parameters.map((p) => p.name));
+        return names.has('port') ? 'port' : names.has('plug') ? 'plug' : 'none';
+      },
+      () => 'plug',
+    );
+    return this.hostArgumentFromMetadata;
+  }
+
+  private hostArgumentFromMetadata: Promise<string> | undefined;
 }
 
 export function runAgent(path: string, input: string, timeoutMs: number, signal?: AbortSignal): Promise<AgentRun> {
