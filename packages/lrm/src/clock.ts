@@ -12,12 +12,9 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimer: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // Recurring monitors alone must not keep a process alive.
-    t.unref();
-    return t;
-  },
+  // Timers keep the process alive: a process whose only work is recurring
+  // monitors must not exit. LocalResourceManager.close() clears them.
+  setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
@@ -78,4 +75,55 @@ export class FakeClock implements Clock {
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Groups timers that fall due in the same `resolutionMs` slot under one
+ * underlying timer. With hundreds of recurring monitors the process then
+ * wakes at most 1000/resolutionMs times a second instead of once per
+ * monitor; each wake-up costs far more CPU than the monitor's own work.
+ * Timers fire late by less than resolutionMs, never early.
+ */
+export class CoalescingTimers {
+  private readonly slots = new Map<number, { handle: unknown; entries: Set<{ fn: () => void }> }>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly resolutionMs: number,
+  ) {}
+
+  set(fn: () => void, ms: number): unknown {
+    if (this.resolutionMs <= 1) return this.clock.setTimer(fn, ms);
+    const due = this.clock.now() + Math.max(0, ms);
+    const slot = Math.ceil(due / this.resolutionMs) * this.resolutionMs;
+    let bucket = this.slots.get(slot);
+    if (!bucket) {
+      const entries = new Set<{ fn: () => void }>();
+      const handle = this.clock.setTimer(() => {
+        this.slots.delete(slot);
+        for (const e of entries) e.fn();
+      }, slot - this.clock.now());
+      bucket = { handle, entries };
+      this.slots.set(slot, bucket);
+    }
+    const entry = { fn };
+    bucket.entries.add(entry);
+    return { slot, entry };
+  }
+
+  clear(handle: unknown): void {
+    if (this.resolutionMs <= 1) {
+      this.clock.clearTimer(handle);
+      return;
+    }
+    const h = handle as { slot: number; entry: { fn: () => void } } | undefined;
+    if (!h) return;
+    const bucket = this.slots.get(h.slot);
+    if (!bucket) return;
+    bucket.entries.delete(h.entry);
+    if (bucket.entries.size === 0) {
+      this.clock.clearTimer(bucket.handle);
+      this.slots.delete(h.slot);
+    }
+  }
 }

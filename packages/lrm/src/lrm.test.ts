@@ -216,3 +216,25 @@ describe('runner failures', () => {
     expect(OcfRc.SUCCESS).toBe(0);
   });
 });
+
+describe('coalesced timers', () => {
+  it('monitors due in the same slot share one timer, and none fires early', async () => {
+    const clock = new FakeClock(1_000_000);
+    const runner = new ScriptedRunner();
+    const lrm = new LocalResourceManager({ nodeName: 'n1', runner, clock, timerResolutionMs: 100 });
+    const firsts = Array.from({ length: 50 }, (_, i) =>
+      lrm.exec({ resource: rsc(`r${i}`), action: 'monitor', intervalMs: 1000, startDelayMs: 1 + i }),
+    );
+    // Delays of 1..50 ms all land in the slot ending at 100 ms.
+    expect(clock.now()).toBe(1_000_000);
+    expect(runner.calls).toHaveLength(0);
+    await clock.advance(99);
+    expect(runner.calls).toHaveLength(0);
+    await clock.advance(1);
+    expect(runner.calls).toHaveLength(50);
+    expect((await Promise.all(firsts)).every((r) => r.rc === 0)).toBe(true);
+    expect(clock.pendingTimers).toBe(1);
+    lrm.close();
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

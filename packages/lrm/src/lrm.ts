@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
 import { OcfRc, OpStatus, undegraded, type ActionResult, type ActionRunner, type AgentSpec } from '@vigil/ra';
-import { realClock, type Clock } from './clock.js';
+import { CoalescingTimers, realClock, type Clock } from './clock.js';
 import { opDigest } from './digest.js';
 import { LrmError } from './errors.js';
 import type { OpRecord, ResourceHistory } from './history.js';
@@ -61,6 +61,11 @@ export interface LrmOptions {
   readonly maxParallel?: number;
   readonly maxQueuePerResource?: number;
   readonly defaultTimeoutMs?: number;
+  /**
+   * Recurring runs due within the same slot of this size share one timer
+   * (default 100 ms; 0 = one timer each). Saves wake-ups with many monitors.
+   */
+  readonly timerResolutionMs?: number;
 }
 
 interface Task {
@@ -90,6 +95,8 @@ interface ResourceState {
   readonly queue: Task[];
   readonly recurring: Map<string, RecurringOp>;
   readonly history: Map<string, OpRecord>;
+  digestFor?: Readonly<Record<string, string>>;
+  digest?: string;
 }
 
 const recurringKey = (action: string, intervalMs: number): string => `${action}_${intervalMs}`;
@@ -101,6 +108,7 @@ const recurringKey = (action: string, intervalMs: number): string => `${action}_
  */
 export class LocalResourceManager extends EventEmitter<LrmEvents> {
   private readonly clock: Clock;
+  private readonly timers: CoalescingTimers;
   private readonly maxParallel: number;
   private readonly maxQueue: number;
   private readonly resources = new Map<string, ResourceState>();
@@ -112,6 +120,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
   constructor(private readonly options: LrmOptions) {
     super();
     this.clock = options.clock ?? realClock;
+    this.timers = new CoalescingTimers(this.clock, options.timerResolutionMs ?? 100);
     this.maxParallel = options.maxParallel ?? 8;
     this.maxQueue = options.maxQueuePerResource ?? 64;
     if (!(this.maxParallel >= 1)) throw new LrmError('VIGIL_LRM_BAD_REQUEST', 'LRM options: maxParallel must be at least 1');
@@ -150,7 +159,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       const op: RecurringOp = { key, request, callId: this.nextCallId++, cancelled: false, queued: false, timer: undefined, firstResolve: resolve };
       rs.recurring.set(key, op);
       const delay = request.startDelayMs ?? 0;
-      if (delay > 0) op.timer = this.clock.setTimer(() => this.enqueueRecurring(rs, op), delay);
+      if (delay > 0) op.timer = this.timers.set(() => this.enqueueRecurring(rs, op), delay);
       else this.enqueueRecurring(rs, op);
     });
   }
@@ -194,7 +203,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
 
   private dropRecurring(rs: ResourceState, op: RecurringOp): void {
     op.cancelled = true;
-    if (op.timer !== undefined) this.clock.clearTimer(op.timer);
+    if (op.timer !== undefined) this.timers.clear(op.timer);
     op.timer = undefined;
     rs.recurring.delete(op.key);
     // A queued-but-not-started run disappears; a running one finishes unreported.
@@ -302,7 +311,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
     if (changed) this.emit('result', opResult);
     task.resolve(opResult);
     if (op && !op.cancelled && !this.closed) {
-      op.timer = this.clock.setTimer(() => this.enqueueRecurring(rs, op), op.request.intervalMs!);
+      op.timer = this.timers.set(() => this.enqueueRecurring(rs, op), op.request.intervalMs!);
     }
   }
 
@@ -327,7 +336,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       opStatus: r.opStatus,
       ...(request.transitionKey !== undefined ? { transitionKey: request.transitionKey } : {}),
       ...(magic !== undefined ? { transitionMagic: magic } : {}),
-      opDigest: opDigest(request.resource.params ?? {}),
+      opDigest: this.digestOf(rs, request.resource.params ?? {}),
       lastRcChange: previous && previous.rcCode === r.rc && previous.operation === request.action ? previous.lastRcChange : nowSec,
       lastRun: nowSec,
       execTimeMs: r.execTimeMs,
@@ -335,6 +344,15 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       onNode: this.options.nodeName,
       ...(r.exitReason !== undefined ? { exitReason: r.exitReason } : {}),
     };
+  }
+
+  // md5 per op is most of the LRM's own cost; params objects are reused across ops.
+  private digestOf(rs: ResourceState, params: Readonly<Record<string, string>>): string {
+    if (rs.digestFor !== params || rs.digest === undefined) {
+      rs.digest = opDigest(params);
+      rs.digestFor = params;
+    }
+    return rs.digest;
   }
 
   /** History records of one resource, sorted by call-id. */
