@@ -128,6 +128,8 @@ export class ActionBuilder {
 
 /** Does the resource need a full restart where it runs now? */
 function needsRestart(p: PrimitiveRsc, node: SchedNode): string | undefined {
+  // Active in several places: stop everywhere, start once (multiple-active=stop_start).
+  if (p.runningOn.length > 1 && (p.meta['multiple-active'] ?? 'stop_start') === 'stop_start') return 'multiple active';
   const h = p.history.get(node.name);
   if (h?.failed) return 'failed';
   if (p.definitionChanged.has(node.name)) return 'resource definition change';

@@ -302,6 +302,7 @@ function assignPrimitive(p: PrimitiveRsc, ctx: AssignContext): void {
     take(p, null, ws);
     p.nextRole = 'Stopped';
     if (p.orphan) p.stopReason = 'node availability';
+    else if (p.stopReason !== 'node availability') delete p.stopReason;
     return;
   }
   let w = primitiveWeights(p, ws);

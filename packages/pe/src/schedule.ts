@@ -117,19 +117,65 @@ export function unpack(cib: Cib, nowSec: number): WorkingSet {
   return ws;
 }
 
-/** A stop that failed leaves the resource possibly active: its node must be fenced. */
+/**
+ * Apply each failure's on-fail policy: a failed stop leaves the resource
+ * possibly active, so its node must be fenced (or the resource blocked);
+ * other policies stop the resource, block it, put the node in standby,
+ * fence it, or only demote.
+ */
 function markStopFailures(ws: WorkingSet): void {
   for (const p of ws.primitives) {
-    for (const [nodeName, h] of p.history) {
-      if (!h.stopFailed) continue;
-      const node = ws.nodeByName.get(nodeName);
-      if (!node) continue;
-      if (h.onFail === 'fence' && ws.options.fencingEnabled) {
-        node.unclean = true;
-        node.fenceReason ??= `${p.id} failed there`;
-      } else {
+    if (p.runningOn.length > 1 && p.managed && !(p.parent?.variant === 'clone' || p.parent?.parent?.variant === 'clone')) {
+      const policy = p.meta['multiple-active'] ?? 'stop_start';
+      if (policy === 'block') {
         p.blocked = true;
         p.managed = false;
+      } else if (policy === 'stop_only') {
+        p.targetRole = 'Stopped';
+        p.stopReason = 'node availability';
+      }
+    }
+    for (const [nodeName, h] of p.history) {
+      const node = ws.nodeByName.get(nodeName);
+      if (!node) continue;
+      if (h.stopFailed) {
+        if (h.onFail === 'fence' && ws.options.fencingEnabled) {
+          node.unclean = true;
+          node.fenceReason ??= `${p.id} failed there`;
+        } else {
+          p.blocked = true;
+          p.managed = false;
+        }
+        continue;
+      }
+      if (!h.failed || h.role === 'Stopped') continue;
+      switch (h.onFail) {
+        case 'stop':
+          p.targetRole = 'Stopped';
+          p.stopReason = 'node availability';
+          break;
+        case 'block':
+          p.blocked = true;
+          p.managed = false;
+          break;
+        case 'standby':
+          node.standby = true;
+          break;
+        case 'fence':
+          if (ws.options.fencingEnabled) {
+            node.unclean = true;
+            node.fenceReason ??= `${p.id} failed there`;
+          }
+          break;
+        case 'demote':
+          if (h.role === 'Promoted') {
+            h.failed = false;
+            const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent;
+            (clone ?? p).promotedScores.set(nodeName, -1_000_000);
+          }
+          break;
+        default:
+          break;
       }
     }
   }

@@ -40,6 +40,15 @@ export function summarize(ws: WorkingSet, set: ActionSet): SummaryLine[] {
     }
   }
   for (const p of ws.primitives) {
+    if (p.managed && p.runningOn.length > 1 && (!p.assigned || p.nextRole === 'Stopped')) {
+      // Stopping something active in several places: one line per place.
+      for (const node of p.runningOn) {
+        const role = p.history.get(node.name)?.role ?? 'Started';
+        const reason = p.stopReason ?? 'node availability';
+        out.push(line('Stop', p, details(node, role, undefined, role), ` due to ${reason}`));
+      }
+      continue;
+    }
     const l = primitiveLine(p, set);
     if (l) out.push(l);
   }
@@ -75,7 +84,13 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     const blocked = stop && !stop.runnable ? ' (blocked)' : '';
     return line('Stop', p, details(from, fromRole, undefined, fromRole), reason ? ` due to ${reason}${blocked}` : blocked);
   }
+  if (p.runningOn.length === 1 || !p.runningOn.includes(target)) {
+    // fall through to the single-location cases below
+  }
   const start = find(set, p, 'start', target);
+  if (p.runningOn.length > 1 && p.runningOn.includes(target)) {
+    return line('Restart', p, details(target, nextRole, target, nextRole));
+  }
   if (target === from && p.runningOn.length === 1) {
     if (stop?.required) {
       if (start && !start.runnable) {
@@ -105,6 +120,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   }
   const toRole = nextRole;
   if (p.runningOn.length > 1) {
+    if (p.runningOn.includes(target)) return line('Restart', p, details(target, toRole, target, toRole));
     return line(failed ? 'Recover' : 'Move', p, details(from, fromRole, target, toRole));
   }
   if (failed) return line('Recover', p, details(from, fromRole, target, toRole));
