@@ -324,4 +324,16 @@ describe('native TypeScript agents', () => {
     expect((await run('meta-data')).stdout).toContain('<parameter name="limit" required="1">');
     expect(await ex.listAgents('native')).toEqual(['native:counter']);
   });
+
+  it('are reachable as ocf:PROVIDER:TYPE when registered under a provider (CIB-valid names)', async () => {
+    const natives = new NativeAgentRegistry();
+    natives.register('counter', counterAgent(), 'vigil');
+    const ex = await executor({ natives });
+    const spec = parseAgentSpec('ocf:vigil:counter');
+    expect((await ex.run({ resourceId: 'c', agent: spec, action: 'start', params: { limit: '1' } })).rc).toBe(0);
+    expect((await ex.run({ resourceId: 'c', agent: spec, action: 'monitor', params: { limit: '1' } })).rc).toBe(0);
+    await expect(ex.run({ resourceId: 'c', agent: spec, action: 'start', params: { limit: '1', x: '2' }, validate: true })).rejects.toThrow(/parameter 'x'/);
+    expect(await ex.listAgents('ocf', 'vigil')).toEqual(['ocf:vigil:counter']);
+    expect((await ex.metadata(spec)).name).toBe('counter');
+  });
 });

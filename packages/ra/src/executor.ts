@@ -161,6 +161,16 @@ export class AgentExecutor implements ActionRunner {
     }
   }
 
+  /**
+   * native:TYPE always; ocf:PROVIDER:TYPE when a native agent is registered
+   * under that provider, so a CIB (whose schema knows no "native" class) can
+   * name in-process agents as ocf resources.
+   */
+  isNative(spec: AgentSpec): boolean {
+    if (spec.class === 'native') return true;
+    return spec.class === 'ocf' && spec.provider !== undefined && this.natives.get(spec.type, spec.provider) !== undefined;
+  }
+
   /** Path of the script behind an agent, or undefined for native agents. */
   scriptPath(spec: AgentSpec): string | undefined {
     switch (spec.class) {
@@ -233,7 +243,7 @@ export class AgentExecutor implements ActionRunner {
       if (meta) checkParameters(meta, request.params ?? {}, { subject: `resource '${request.resourceId}'` });
     }
     const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 20_000;
-    if (request.agent.class === 'native') return this.runNative(request, timeoutMs);
+    if (this.isNative(request.agent)) return this.runNative(request, timeoutMs);
     return this.runScript(request, timeoutMs);
   }
 
@@ -419,7 +429,7 @@ export class AgentExecutor implements ActionRunner {
     const key = formatAgentSpec(spec);
     const cached = this.metadataCache.get(key);
     if (cached) return cached;
-    if (spec.class === 'native') {
+    if (this.isNative(spec)) {
       const agent = this.natives.get(spec.type, spec.provider);
       if (!agent) throw new RaError('VIGIL_RA_BAD_METADATA', `${key}: no such native agent is registered`);
       this.metadataCache.set(key, agent.metadata);
@@ -446,7 +456,7 @@ export class AgentExecutor implements ActionRunner {
   }
 
   private async metadataIfInstalled(spec: AgentSpec): Promise<AgentMetadata | undefined> {
-    if (spec.class === 'native') return this.natives.get(spec.type, spec.provider)?.metadata;
+    if (this.isNative(spec)) return this.natives.get(spec.type, spec.provider)?.metadata;
     if ((await isExecutableFile(this.scriptPath(spec)!)) !== true) return undefined;
     return this.metadata(spec);
   }
@@ -466,6 +476,10 @@ export class AgentExecutor implements ActionRunner {
         for (const type of await listDir(join(root, p))) {
           if ((await isExecutableFile(join(root, p, type))) === true) out.push(`ocf:${p}:${type}`);
         }
+      }
+      for (const key of this.natives.names()) {
+        const [p, type] = key.split(':');
+        if (type !== undefined && (!provider || p === provider) && !out.includes(`ocf:${key}`)) out.push(`ocf:${p}:${type}`);
       }
     }
     if (!cls || cls === 'lsb' || cls === 'service') {
