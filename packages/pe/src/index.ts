@@ -5,3 +5,4 @@ export type { Action, ActionSet, ActionOrdering } from './actions.js';
 export { readClusterOptions, type ClusterOptions } from './options.js';
 export { formatClusterStatus } from './status-text.js';
 export * from './working-set.js';
+export { TransitionRunner, type ActionState, type TransitionOutcome } from './graph/consume.js';
