@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import { registerSimulateCommands } from './commands/simulate.js';
 import { registerAgentCommands } from './commands/agent.js';
+import { registerStonithCommands } from './commands/stonith.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('vigil');
   program.description('Vigil cluster resource manager');
   registerSimulateCommands(program);
   registerAgentCommands(program);
+  registerStonithCommands(program);
   await program.parseAsync(argv);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

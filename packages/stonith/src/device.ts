@@ -60,11 +60,19 @@ export type DeviceFactory = (params: DeviceParams) => FenceDevice;
 
 export class DeviceRegistry {
   private readonly factories = new Map<string, DeviceFactory>();
+  private readonly staticMetadata = new Map<string, DeviceMetadata>();
   private fallback: ((type: string) => DeviceFactory | undefined) | undefined;
 
-  register(type: string, factory: DeviceFactory): this {
+  /** `metadata` lets `metadata()` answer without parameters a device would insist on. */
+  register(type: string, factory: DeviceFactory, metadata?: DeviceMetadata): this {
     this.factories.set(type, factory);
+    if (metadata) this.staticMetadata.set(type, metadata);
     return this;
+  }
+
+  /** A device type's metadata, needing no device parameters. */
+  async metadata(type: string): Promise<DeviceMetadata> {
+    return this.staticMetadata.get(type) ?? this.create(type, {}).metadata();
   }
 
   /** A resolver for types not registered by name (e.g. any `fence_*` agent). */

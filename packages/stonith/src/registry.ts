@@ -3,8 +3,8 @@
  * stonith primitive into a device.
  */
 import { DeviceRegistry, type DeviceParams } from './device.js';
-import { IpmiFenceDevice } from './ipmi/device.js';
-import { SshFenceDevice } from './ssh-device.js';
+import { IPMI_METADATA, IpmiFenceDevice } from './ipmi/device.js';
+import { SSH_METADATA, SshFenceDevice } from './ssh-device.js';
 import { FenceAgentDevice, isFenceAgentName } from './fence-agent.js';
 import type { StonithDeviceConfig } from './config.js';
 import type { FenceDevice } from './device.js';
@@ -19,8 +19,8 @@ export interface DefaultRegistryOptions {
 /** `ipmi`, `ssh`, and every `fence_*` agent installed on the machine. */
 export function defaultRegistry(opts: DefaultRegistryOptions = {}): DeviceRegistry {
   return new DeviceRegistry()
-    .register('ipmi', (p: DeviceParams) => IpmiFenceDevice.fromParams(p))
-    .register('ssh', (p: DeviceParams) => SshFenceDevice.fromParams(p))
+    .register('ipmi', (p: DeviceParams) => IpmiFenceDevice.fromParams(p), IPMI_METADATA)
+    .register('ssh', (p: DeviceParams) => SshFenceDevice.fromParams(p), SSH_METADATA)
     .setFallback((type) =>
       isFenceAgentName(type)
         ? (params: DeviceParams) =>
