@@ -20,6 +20,8 @@
  */
 import { CrmError, invariant } from './errors.js';
 import type { CrmMessage, Append, AppendReply, Propose, ProposeReply, VoteReply, VoteRequest } from './messages.js';
+import { AttributeDamper } from './attributes.js';
+import { NodeLifecycles, type LifecycleEvent, type LifecycleState } from './lifecycle.js';
 import { Votequorum, type NodeId, type QuorumConfig, type QuorumStatus } from './quorum.js';
 import {
   compareVersions,
@@ -73,6 +75,7 @@ export type CrmEvent<D> =
   | { readonly type: 'quorum'; readonly status: QuorumStatus }
   | { readonly type: 'no-quorum'; readonly policy: NoQuorumPolicy }
   | { readonly type: 'fence'; readonly node: NodeId }
+  | { readonly type: 'lifecycle'; readonly node: NodeId; readonly from: LifecycleState; readonly to: LifecycleState }
   /** The DC created an entry on top of `parent` (observability and the simulator's lineage checks). */
   | { readonly type: 'appended'; readonly entry: LogEntry<D>; readonly parent: { readonly term: number; readonly index: number } };
 
@@ -123,7 +126,8 @@ export class CrmCore<D> {
   private heardLeaderAtMs = Number.NEGATIVE_INFINITY;
   private electionDeadlineMs = 0;
   private votes = new Set<NodeId>();
-  private quorate = false;
+  /** null until the first membership view: no quorum verdict before we know who is there. */
+  private quorate: boolean | null = null;
   private viewMembers = new Set<NodeId>();
   private readonly fencedPeers = new Set<NodeId>();
   private readonly fenceRequested = new Set<NodeId>();
@@ -146,6 +150,9 @@ export class CrmCore<D> {
   private chain: LogEntry<D>[] = [];
   private readonly waiters = new Map<number, Waiter[]>();
   private persistedIndex = 0;
+
+  private readonly lifecycles: NodeLifecycles;
+  private readonly attributes = new AttributeDamper();
 
   // Proposer state
   private nextSeq = 1;
@@ -193,6 +200,7 @@ export class CrmCore<D> {
       this.hard = { term: 0, votedFor: null };
       this.log = { last: empty, committed: empty };
     }
+    this.lifecycles = new NodeLifecycles(this.quorum.nodeIds);
     this.logLost = start.logLost || this.hard.logLost === true;
     if (this.logLost && this.hard.logLost !== true) this.setHard(this.hard);
     this.persistedIndex = this.log.last.index;
@@ -229,6 +237,11 @@ export class CrmCore<D> {
     return this.quorum.status();
   }
 
+  /** Each configured node's lifecycle state as this node knows it (the DC knows sync states). */
+  nodeStates(): Record<NodeId, LifecycleState> {
+    return this.lifecycles.states();
+  }
+
   /** True only while this node may decide as DC: elected, old lease waited out, own lease valid. */
   isActingDc(nowMs: number): boolean {
     return this.role === 'leader' && nowMs >= this.actFromMs && nowMs < this.leaseExpiryMs;
@@ -250,7 +263,42 @@ export class CrmCore<D> {
       this.fenceRequested.delete(id);
     }
     this.quorum.onView(this.viewMembers, this.nowMs);
+    for (const peer of this.quorum.nodeIds) {
+      if (peer === this.id) continue;
+      const state = this.lifecycles.state(peer);
+      const present = this.viewMembers.has(peer);
+      if (present && (state === 'lost' || state === 'unclean' || state === 'fenced')) this.lifecycle(peer, { type: 'JOIN' });
+      if (!present && (state === 'member' || state === 'pending' || state === 'rejoining')) this.lifecycle(peer, { type: 'LEAVE' });
+    }
     this.afterQuorumChange();
+  }
+
+  private lifecycle(node: NodeId, event: LifecycleEvent): void {
+    if (event.type === 'SYNCED' && this.lifecycles.state(node) === 'member') return; // the common case, kept cheap
+    const change = this.lifecycles.send(node, event);
+    if (change) this.events.push({ type: 'lifecycle', ...change });
+  }
+
+  /** A peer announced a clean shutdown: it is lost, not unclean, and needs no fencing. */
+  onPeerShutdown(node: NodeId): void {
+    this.lifecycle(node, { type: 'LEAVE_CLEAN' });
+  }
+
+  /**
+   * Sets a node attribute through the DC. With dampenMs, changes inside the
+   * window are coalesced and only the last value is written when it closes.
+   */
+  setNodeAttribute(node: string, name: string, value: string | null, nowMs: number, dampenMs = 0): void {
+    this.nowMs = Math.max(this.nowMs, nowMs);
+    if (!this.attributes.set({ node, name, value }, this.nowMs, dampenMs)) {
+      this.events.push({ type: 'result', seq: 0, result: { ok: false, code: 'VIGIL_CRM_QUEUE_FULL', message: `too many dampened attribute writes waiting; ${node}/${name} dropped` } });
+      return;
+    }
+    this.flushAttributes();
+  }
+
+  private flushAttributes(): void {
+    for (const write of this.attributes.due(this.nowMs)) this.propose({ kind: 'attribute', ...write }, this.nowMs);
   }
 
   /** The fencer confirmed that this peer is powered off (two_node survivors need this). */
@@ -258,6 +306,13 @@ export class CrmCore<D> {
     if (this.viewMembers.has(node)) return;
     this.fencedPeers.add(node);
     this.fenceRequested.delete(node);
+    this.lifecycle(node, { type: 'FENCE_OK' });
+  }
+
+  /** The fencer gave up on this peer: it stays unclean and is asked for again later. */
+  onFenceFailed(node: NodeId): void {
+    this.fenceRequested.delete(node);
+    this.lifecycle(node, { type: 'FENCE_FAIL' });
   }
 
   tick(nowMs: number): void {
@@ -267,6 +322,7 @@ export class CrmCore<D> {
     if (this.role === 'leader') this.tickLeader();
     else if (this.nowMs >= this.electionDeadlineMs) this.maybeCampaign();
     this.tickTwoNodeFencing();
+    this.flushAttributes();
     this.tickOutbox();
   }
 
@@ -341,6 +397,7 @@ export class CrmCore<D> {
   }
 
   private afterQuorumChange(): void {
+    if (this.viewMembers.size === 0) return;
     const status = this.quorum.status();
     if (status.quorate === this.quorate) return;
     this.quorate = status.quorate;
@@ -357,6 +414,7 @@ export class CrmCore<D> {
     for (const peer of this.quorum.nodeIds) {
       if (this.viewMembers.has(peer) || this.fencedPeers.has(peer) || this.fenceRequested.has(peer)) continue;
       this.fenceRequested.add(peer);
+      this.lifecycle(peer, { type: 'FENCE_START' });
       this.events.push({ type: 'fence', node: peer });
     }
   }
@@ -373,6 +431,7 @@ export class CrmCore<D> {
   }
 
   private markSynced(): void {
+    this.lifecycle(this.id, { type: 'SYNCED' });
     if (!this.logLost) return;
     this.logLost = false;
     this.setHard(this.hard);
@@ -407,7 +466,7 @@ export class CrmCore<D> {
 
   private maybeCampaign(): void {
     this.resetElectionDeadline();
-    if (!this.quorate || this.logLost) return;
+    if (this.quorate !== true || this.logLost) return;
     this.role = 'candidate';
     this.leaderId = null;
     this.setHard({ term: this.hard.term + 1, votedFor: this.id });
@@ -437,7 +496,9 @@ export class CrmCore<D> {
     this.setLog({ last: noop, committed: this.log.committed });
     this.events.push({ type: 'appended', entry: noop, parent: { term: last.term, index: last.index } });
     this.events.push({ type: 'role', role: 'leader', term: this.hard.term, leader: this.id });
+    this.lifecycle(this.id, { type: 'SYNCED' });
     this.broadcastAppend();
+    if (this.offlineEdit !== null) this.offerOfflineEdit(noop);
   }
 
   // ---------------------------------------------------------------- votes
@@ -484,6 +545,7 @@ export class CrmCore<D> {
     const entry = message.entry;
     if (entry) this.installEntry(entry);
     this.followCommit(message.term, message.commitIndex);
+    if (this.offlineEdit !== null) this.offerOfflineEdit(this.log.last);
     reply(true);
   }
 
@@ -494,7 +556,6 @@ export class CrmCore<D> {
     invariant(entry.index > this.log.committed.index || entry.term > last.term, 'a DC sent an entry older than our committed one');
     this.setLog({ last: entry, committed: this.log.committed });
     if (entry.term === this.hard.term) this.markSynced();
-    if (this.offlineEdit !== null) this.offerOfflineEdit(entry);
   }
 
   private offerOfflineEdit(entry: LogEntry<D>): void {
@@ -552,9 +613,10 @@ export class CrmCore<D> {
   private onAppendReply(message: AppendReply): void {
     if (this.role !== 'leader' || message.term !== this.hard.term || !message.ok) return;
     if (message.round > (this.ackRound.get(message.from) ?? 0)) this.ackRound.set(message.from, message.round);
-    if (message.lastTerm === this.hard.term && message.lastIndex > (this.matchIndex.get(message.from) ?? 0)) {
-      this.matchIndex.set(message.from, message.lastIndex);
-    }
+    // Follow what the peer reports even downwards: a peer that lost its disk no
+    // longer holds what it once acked, and must not be counted for it again.
+    this.matchIndex.set(message.from, message.lastTerm === this.hard.term ? message.lastIndex : 0);
+    if (message.lastTerm === this.hard.term && message.lastIndex >= this.commitIndex) this.lifecycle(message.from, { type: 'SYNCED' });
     this.renewLease();
     this.maybeCommit();
   }
