@@ -4,6 +4,10 @@ import {
   bumpEpoch,
   bumpNumUpdates,
   clusterOptions,
+  emptyCib,
+  unpackNvSets,
+  withNodeAttribute,
+  withVersion,
   compareVersions,
   parseCib,
   parseXml,
@@ -69,5 +73,52 @@ describe('edits return a new Cib and leave the input alone', () => {
     expect(compareVersions(e, u)).toBe(1);
     expect(compareVersions(e, e.version)).toBe(0);
     expect(compareVersions({ adminEpoch: 1, epoch: 0, numUpdates: 0 }, { adminEpoch: 0, epoch: 99, numUpdates: 99 })).toBe(1);
+  });
+
+  it('withStatus re-reads only the status: configuration views are shared, configuration warnings kept', () => {
+    const lenient = parseCib(
+      cibText({
+        constraints: '<rsc_order id="o1" first="r1" then="r2" kind="foo"/>',
+        status: '<node_state uname="ghost"/>',
+      }),
+    );
+    expect(lenient.warnings).toHaveLength(2);
+    const cib = withStatus(lenient, [parseXml('<node_state id="2" uname="node2"/>')]);
+    expect(cib.configuration).toBe(lenient.configuration);
+    expect(cib.warnings).toEqual([lenient.warnings[0]]);
+    expect(cib.status.map((s) => s.id)).toEqual(['2']);
+    // and the same result as a full parse of the new document
+    expect(parseCib(serializeCib(cib)).warnings).toEqual(cib.warnings);
+  });
+
+  it('withNodeAttribute creates, updates and removes transient attributes', () => {
+    const nowhere = { nowSec: 0 };
+    const a = withNodeAttribute(base, '1', 'fail-count-r1#monitor_10000', '1');
+    const state = a.status.find((s) => s.id === '1')!;
+    expect(state.uname).toBe('node1');
+    expect(unpackNvSets(state.transientAttributes, nowhere)).toEqual({ 'fail-count-r1#monitor_10000': '1' });
+    expect(state.transientAttributes[0]!.nvpairs[0]!.id).toBe('status-1-fail-count-r1.monitor_10000');
+
+    const b = withNodeAttribute(withNodeAttribute(a, '1', 'fail-count-r1#monitor_10000', '2'), '1', 'pingd', '100');
+    expect(unpackNvSets(b.status[0]!.transientAttributes, nowhere)).toEqual({ 'fail-count-r1#monitor_10000': '2', pingd: '100' });
+    expect(b.status).toHaveLength(1);
+    expect(b.configuration).toBe(base.configuration);
+
+    const c = withNodeAttribute(b, '1', 'pingd', undefined);
+    expect(unpackNvSets(c.status[0]!.transientAttributes, nowhere)).toEqual({ 'fail-count-r1#monitor_10000': '2' });
+    expect(withNodeAttribute(c, '1', 'pingd', undefined)).toBe(c);
+    expect(withNodeAttribute(c, '1', 'fail-count-r1#monitor_10000', '2')).toBe(c);
+    expect(base.status).toEqual([]);
+    expect(parseCib(serializeCib(c)).status[0]!.transientAttributes[0]!.nvpairs.map((p) => p.name)).toEqual(['fail-count-r1#monitor_10000']);
+  });
+
+  it('emptyCib is a valid starting point for edits', () => {
+    const cib = emptyCib();
+    expect(cib.version).toEqual({ adminEpoch: 0, epoch: 0, numUpdates: 0 });
+    expect(cib.validateWith).toBe('pacemaker-3.9');
+    const named = bumpEpoch(withClusterOption(cib, 'cluster-name', 'lab'));
+    expect(clusterOptions(named, { nowSec: 0 })).toEqual({ 'cluster-name': 'lab' });
+    expect(named.version.epoch).toBe(1);
+    expect(withVersion(named, { adminEpoch: 3, epoch: 2, numUpdates: 1 }).xml.attrs).toMatchObject({ admin_epoch: '3', epoch: '2', num_updates: '1' });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { CibError } from './errors.js';
 import type { Cib, CibVersion, XmlElement } from './model.js';
-import { cibFromXml, type ParseOptions } from './parse.js';
+import { cibFromXml, cibWithStatusFromXml, inheritParseState, type ParseOptions } from './parse.js';
 import { firstChild, makeElement } from './xml.js';
 
 function withChildren(el: XmlElement, children: readonly XmlElement[]): XmlElement {
@@ -82,16 +82,82 @@ export function withConfigurationSection(cib: Cib, sectionName: string, element:
   return cibFromXml(replaceChild(cib.xml, 'configuration', replaceChild(config, sectionName, element)), opts);
 }
 
-/** Replaces the status section: a `<status>` element, or the node_state elements to put in one. */
+/**
+ * Replaces the status section: a `<status>` element, or the node_state
+ * elements to put in one. Only the status is re-read; configuration views
+ * are shared with `cib`.
+ */
 export function withStatus(cib: Cib, status: XmlElement | readonly XmlElement[], opts?: ParseOptions): Cib {
   const el = Array.isArray(status) ? makeElement('status', {}, status as readonly XmlElement[]) : (status as XmlElement);
   if (el.name !== 'status') {
     throw new CibError('VIGIL_CIB_UNKNOWN_ELEMENT', `expected a <status> element, got <${el.name}>`, { element: el.name });
   }
-  return cibFromXml(replaceChild(cib.xml, 'status', el), opts);
+  return cibWithStatusFromXml(cib, replaceChild(cib.xml, 'status', el), opts);
 }
 
-function withVersion(cib: Cib, version: CibVersion): Cib {
+function replaceElement(parent: XmlElement, old: XmlElement | undefined, replacement: XmlElement): XmlElement {
+  const children = old === undefined ? [...parent.children, replacement] : parent.children.map((c) => (c === old ? replacement : c));
+  return withChildren(parent, children);
+}
+
+/** Status ids follow the attribute name; characters an id cannot hold become '.' (as Pacemaker does). */
+function statusId(text: string): string {
+  return text.replace(/[^\p{L}\p{N}_.-]/gu, '.');
+}
+
+/**
+ * Sets (or, with `undefined`, removes) a transient node attribute in the
+ * status section of the node whose id is `nodeId`
+ * (node_state/transient_attributes/instance_attributes), creating the
+ * elements on the way as needed.
+ */
+export function withNodeAttribute(
+  cib: Cib,
+  nodeId: string,
+  name: string,
+  value: string | undefined,
+  opts?: ParseOptions,
+): Cib {
+  const status = firstChild(cib.xml, 'status') ?? makeElement('status');
+  const state = status.children.find((c) => c.name === 'node_state' && c.attrs.id === nodeId);
+  const uname = cib.configuration.nodes.find((n) => n.id === nodeId)?.uname;
+  const stateEl = state ?? makeElement('node_state', uname !== undefined ? { id: nodeId, uname } : { id: nodeId });
+  const transient = firstChild(stateEl, 'transient_attributes') ?? makeElement('transient_attributes', { id: nodeId });
+  const set = firstChild(transient, 'instance_attributes') ?? makeElement('instance_attributes', { id: statusId(`status-${nodeId}`) });
+  const pairs = [...set.children];
+  const i = pairs.findIndex((p) => p.name === 'nvpair' && p.attrs.name === name);
+  if (value === undefined) {
+    if (i < 0) return cib;
+    pairs.splice(i, 1);
+  } else if (i >= 0) {
+    if (pairs[i]!.attrs.value === value) return cib;
+    pairs[i] = withAttrs(pairs[i]!, { ...pairs[i]!.attrs, value });
+  } else {
+    pairs.push(makeElement('nvpair', { id: statusId(`status-${nodeId}-${name}`), name, value }));
+  }
+  const newTransient = replaceChild(transient, 'instance_attributes', withChildren(set, pairs));
+  const newState = replaceChild(stateEl, 'transient_attributes', newTransient);
+  const newStatus = replaceElement(status, state, newState);
+  return cibWithStatusFromXml(cib, replaceChild(cib.xml, 'status', newStatus), opts);
+}
+
+/** A new, empty cluster's CIB: version 0.0.0 and empty sections, valid for its schema. */
+export function emptyCib(validateWith = 'pacemaker-3.9'): Cib {
+  return cibFromXml(
+    makeElement('cib', { admin_epoch: '0', epoch: '0', num_updates: '0', 'validate-with': validateWith }, [
+      makeElement('configuration', {}, [
+        makeElement('crm_config'),
+        makeElement('nodes'),
+        makeElement('resources'),
+        makeElement('constraints'),
+      ]),
+      makeElement('status'),
+    ]),
+  );
+}
+
+/** The same CIB with another version (root attributes only; views are shared). */
+export function withVersion(cib: Cib, version: CibVersion): Cib {
   // Only root attributes change, so the derived views can be shared.
   const xml = withAttrs(cib.xml, {
     ...cib.xml.attrs,
@@ -99,7 +165,7 @@ function withVersion(cib: Cib, version: CibVersion): Cib {
     epoch: String(version.epoch),
     num_updates: String(version.numUpdates),
   });
-  return { ...cib, version, xml };
+  return inheritParseState(cib, { ...cib, version, xml });
 }
 
 /** A configuration change: epoch + 1, num_updates back to 0. */

@@ -1,11 +1,12 @@
 export * from './model.js';
 export { CibError, CIB_ERROR_CODES, type CibErrorCode, type Where } from './errors.js';
 export { parseXml, serializeXml, type SerializeOptions } from './xml.js';
-export { parseCib, cibFromXml, RESOURCE_CLASSES, type ParseOptions } from './parse.js';
+export { parseCib, cibFromXml, cibWithStatusFromXml, RESOURCE_CLASSES, type ParseOptions } from './parse.js';
 export { serializeCib } from './serialize.js';
 export { findResource, parentOf, allPrimitives, expandTags, clusterOptions } from './query.js';
 export {
-  withClusterOption, withConfigurationSection, withStatus, bumpEpoch, bumpNumUpdates, compareVersions,
+  withClusterOption, withConfigurationSection, withStatus, withNodeAttribute, withVersion, emptyCib, bumpEpoch,
+  bumpNumUpdates, compareVersions,
 } from './edit.js';
 export {
   parseScore, addScores, clampScore, scoreToString, parseDurationMs, parseBoolean, isTruthy, normalizeRole, parseInteger,

@@ -94,6 +94,26 @@ export function cibFromXml(root: XmlElement, opts: ParseOptions = {}): Cib {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+// How many of a Cib's warnings come from its configuration, so a status-only
+// update can keep those and replace the rest.
+const configurationWarningCounts = new WeakMap<Cib, number>();
+
+/**
+ * The Cib for `root`, which must differ from `base.xml` only in its status
+ * section: configuration views are shared, status is read afresh. This keeps
+ * frequent status updates (operation results, node attributes) cheap.
+ */
+export function cibWithStatusFromXml(base: Cib, root: XmlElement, opts: ParseOptions = {}): Cib {
+  return new CibReader(opts).readStatusOnly(base, root);
+}
+
+/** Carries parse bookkeeping to a Cib made by copying `from` with other root attributes. */
+export function inheritParseState(from: Cib, to: Cib): Cib {
+  const count = configurationWarningCounts.get(from);
+  if (count !== undefined) configurationWarningCounts.set(to, count);
+  return to;
+}
+
 class CibReader {
   private readonly source: string | undefined;
   private readonly strict: boolean;
@@ -120,17 +140,8 @@ class CibReader {
     if (!configEl) this.fail('VIGIL_CIB_MISSING_SECTION', 'no <configuration> section', root);
     this.collectIds(configEl, false);
     const configuration = this.configuration(configEl);
-    const statusEl = firstChild(root, 'status');
-    const status: NodeState[] = [];
-    for (const el of statusEl ? childElements(statusEl, 'node_state') : []) {
-      if (el.attrs.id === undefined || el.attrs.id === '') {
-        this.tolerate('VIGIL_CIB_MISSING_ID', '<node_state> has no id', el, 'id', 'its history is ignored');
-      } else {
-        status.push(this.nodeState(el));
-      }
-    }
-    const ticketsEl = statusEl && firstChild(statusEl, 'tickets');
-    const tickets = ticketsEl ? childElements(ticketsEl, 'ticket_state').map((el) => this.ticketState(el)) : [];
+    const configurationWarnings = this.warnings.length;
+    const { status, tickets } = this.statusSection(firstChild(root, 'status'));
     const a = root.attrs;
     const cib: Mutable<Cib> = {
       version: {
@@ -147,7 +158,32 @@ class CibReader {
     if (a['validate-with'] !== undefined) cib.validateWith = a['validate-with'];
     if (a['have-quorum'] !== undefined) cib.haveQuorum = this.boolean(root, 'have-quorum');
     if (a['dc-uuid'] !== undefined) cib.dcUuid = a['dc-uuid'];
+    configurationWarningCounts.set(cib, configurationWarnings);
     return cib;
+  }
+
+  /** Re-reads only the status section of `root`, sharing everything else with `base`. */
+  readStatusOnly(base: Cib, root: XmlElement): Cib {
+    const kept = configurationWarningCounts.get(base) ?? base.warnings.length;
+    this.warnings.push(...base.warnings.slice(0, kept));
+    const { status, tickets } = this.statusSection(firstChild(root, 'status'));
+    const cib: Cib = { ...base, status, tickets, warnings: this.warnings, xml: root };
+    configurationWarningCounts.set(cib, kept);
+    return cib;
+  }
+
+  private statusSection(statusEl: XmlElement | undefined): { status: NodeState[]; tickets: TicketState[] } {
+    const status: NodeState[] = [];
+    for (const el of statusEl ? childElements(statusEl, 'node_state') : []) {
+      if (el.attrs.id === undefined || el.attrs.id === '') {
+        this.tolerate('VIGIL_CIB_MISSING_ID', '<node_state> has no id', el, 'id', 'its history is ignored');
+      } else {
+        status.push(this.nodeState(el));
+      }
+    }
+    const ticketsEl = statusEl && firstChild(statusEl, 'tickets');
+    const tickets = ticketsEl ? childElements(ticketsEl, 'ticket_state').map((el) => this.ticketState(el)) : [];
+    return { status, tickets };
   }
 
   // ---------------------------------------------------------- diagnostics

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bumpEpoch, parseCib, parseXml, serializeCib, withClusterOption, withConfigurationSection } from './index.js';
+import { bumpEpoch, emptyCib, parseCib, parseXml, serializeCib, withClusterOption, withConfigurationSection, withNodeAttribute } from './index.js';
 
 const SCHEMA_DIR = '/usr/share/pacemaker';
 const ctsDir = process.env.VIGIL_CTS_DIR ?? join(import.meta.dirname, '../../../../shared/cts-scheduler/xml');
@@ -66,5 +66,11 @@ describe.skipIf(reason !== '')(`serialized CIBs validate against Pacemaker's Rel
     // Constraints may name resources that are gone now; keep the edit about resources only.
     const edited = withConfigurationSection(withConfigurationSection(cib, 'constraints', parseXml('<constraints/>')), 'resources', resources);
     expect(validates(serializeCib(edited, { pretty: true }), schema).ok).toBe(true);
+  });
+
+  it('emptyCib and a node attribute on it validate', () => {
+    const cib = withNodeAttribute(emptyCib(), '1', 'fail-count-r1#start_0', 'INFINITY');
+    const result = validates(serializeCib(cib, { pretty: true }), join(SCHEMA_DIR, 'pacemaker-3.9.rng'));
+    expect(result.output).toContain('validates');
   });
 });
