@@ -23,6 +23,8 @@ export interface OpRecord {
   readonly queueTimeMs: number;
   readonly onNode: string;
   readonly exitReason?: string;
+  readonly migrateSource?: string;
+  readonly migrateTarget?: string;
 }
 
 export interface ResourceHistory {
@@ -57,6 +59,8 @@ export function opRecordAttributes(r: OpRecord): Array<[string, string]> {
     ['queue-time', String(r.queueTimeMs)],
     ['op-digest', r.opDigest],
   );
+  if (r.migrateSource !== undefined) attrs.push(['migrate_source', r.migrateSource]);
+  if (r.migrateTarget !== undefined) attrs.push(['migrate_target', r.migrateTarget]);
   return attrs;
 }
 

@@ -238,3 +238,43 @@ describe('coalesced timers', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 });
+
+describe('events, migration records and close', () => {
+  it('announce starts and every execution; report only changes', async () => {
+    const { clock, lrm } = setup();
+    const started: string[] = [];
+    let executed = 0;
+    let reported = 0;
+    lrm.on('started', (id, action, interval, callId) => started.push(`${id} ${action} ${interval} #${callId}`));
+    lrm.on('executed', () => (executed += 1));
+    lrm.on('result', () => (reported += 1));
+    await lrm.exec({ resource: rsc('r'), action: 'monitor', intervalMs: 1000 });
+    await clock.advance(3000);
+    expect(started).toEqual(['r monitor 1000 #1', 'r monitor 1000 #1', 'r monitor 1000 #1', 'r monitor 1000 #1']);
+    expect([executed, reported]).toEqual([4, 1]);
+  });
+
+  it('migrate_to records name source and target, and @vigil/cib reads them', async () => {
+    const { lrm } = setup();
+    await lrm.exec({ resource: rsc('vm'), action: 'migrate_to', meta: { migrate_source: 'n1', migrate_target: 'n2' } });
+    expect(lrm.history('vm')[0]).toMatchObject({ migrateSource: 'n1', migrateTarget: 'n2' });
+    const { parseCib } = await import('@vigil/cib');
+    const cib = parseCib(`<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status><node_state id="n1" uname="n1">${lrm.toXml()}</node_state></status></cib>`);
+    expect(cib.status[0]!.lrmResources[0]!.ops[0]).toMatchObject({ operation: 'migrate_to', migrateSource: 'n1', migrateTarget: 'n2' });
+  });
+
+  it('close cancels recurring ops and resolves queued ops as cancelled', async () => {
+    const { clock, runner, lrm } = setup(1);
+    let open!: () => void;
+    runner.gate = new Promise((r) => (open = r));
+    const running = lrm.exec({ resource: rsc('a'), action: 'start' });
+    const queued = lrm.exec({ resource: rsc('a'), action: 'monitor' });
+    await new Promise((r) => setImmediate(r));
+    lrm.close();
+    expect(await queued).toMatchObject({ opStatus: OpStatus.CANCELLED });
+    open();
+    expect((await running).rc).toBe(0);
+    await expect(lrm.exec({ resource: rsc('a'), action: 'stop' })).rejects.toMatchObject({ code: 'VIGIL_LRM_CLOSED' });
+    expect(clock.pendingTimers).toBe(0);
+  });
+});

@@ -47,6 +47,10 @@ export interface OpResult extends ActionResult {
 export interface LrmEvents {
   /** Every result of a one-shot op, and recurring results when they differ from the last reported one. */
   result: (result: OpResult) => void;
+  /** Every completed execution, including recurring runs whose result did not change. */
+  executed: (result: OpResult) => void;
+  /** An op left the queue and its agent was started (for pending records, record-pending=true). */
+  started: (resourceId: string, action: string, intervalMs: number, callId: number) => void;
   /** A recurring op was cancelled (by stop, cancel() or re-registration). */
   cancelled: (resourceId: string, action: string, intervalMs: number) => void;
 }
@@ -271,6 +275,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
     const startedAt = this.clock.now();
     const queueTimeMs = Math.max(0, startedAt - task.enqueuedAt);
     const meta = request.meta ? { ...(request.resource.meta ?? {}), ...request.meta } : request.resource.meta;
+    this.emit('started', rs.id, request.action, request.intervalMs ?? 0, task.callId);
     let result: ActionResult;
     try {
       result = await this.options.runner.run({
@@ -309,6 +314,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
     }
     const opResult: OpResult = { ...result, callId: task.callId, queueTimeMs, record: record!, failed };
     if (changed) this.emit('result', opResult);
+    this.emit('executed', opResult);
     task.resolve(opResult);
     if (op && !op.cancelled && !this.closed) {
       op.timer = this.timers.set(() => this.enqueueRecurring(rs, op), op.request.intervalMs!);
@@ -343,6 +349,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       queueTimeMs: r.queueTimeMs,
       onNode: this.options.nodeName,
       ...(r.exitReason !== undefined ? { exitReason: r.exitReason } : {}),
+      ...migrationFields(request),
     };
   }
 
@@ -396,9 +403,38 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
 
   /** Cancel recurring ops and refuse new work; ops already running finish. */
   close(): void {
-    for (const rs of this.resources.values()) this.cancelAll(rs.id);
+    for (const rs of this.resources.values()) {
+      this.cancelAll(rs.id);
+      // Queued one-shot ops never start; their callers learn it from the result.
+      for (const task of rs.queue.splice(0)) task.resolve(this.cancelledTask(rs, task));
+    }
     this.closed = true;
   }
+
+  private cancelledTask(rs: ResourceState, task: Task): OpResult {
+    const now = this.clock.now();
+    const { request } = task;
+    const record = this.makeRecord(rs, request, task.callId, `${rs.id}_last_0`, {
+      rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.CANCELLED, execTimeMs: 0, queueTimeMs: now - task.enqueuedAt, now,
+    });
+    return {
+      resourceId: rs.id, action: request.action, intervalMs: request.intervalMs ?? 0,
+      rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.CANCELLED, exitReason: 'LRM closed before the op ran',
+      stdout: '', stderr: '', outputDroppedBytes: 0, startedAtMs: now, execTimeMs: 0,
+      callId: task.callId, queueTimeMs: now - task.enqueuedAt, record, failed: false,
+    };
+  }
+}
+
+// migrate_to / migrate_from records name both ends, which the scheduler needs
+// to finish or undo a partial migration.
+function migrationFields(request: OpRequest): { migrateSource?: string; migrateTarget?: string } {
+  if (request.action !== 'migrate_to' && request.action !== 'migrate_from') return {};
+  const meta = { ...(request.resource.meta ?? {}), ...(request.meta ?? {}) };
+  return {
+    ...(meta['migrate_source'] !== undefined ? { migrateSource: meta['migrate_source'] } : {}),
+    ...(meta['migrate_target'] !== undefined ? { migrateTarget: meta['migrate_target'] } : {}),
+  };
 }
 
 function isFailure(request: OpRequest, result: ActionResult): boolean {

@@ -117,7 +117,7 @@ describe.skipIf(!havePacemaker)('ocf:pacemaker agents (pacemaker-resource-agents
       action: 'monitor',
       intervalMs: 10_000,
       timeoutMs: 15_000,
-      params: { envfile, fake: 'x y' },
+      params: { envfile, fake: 'x y', OCF_CHECK_LEVEL: '10' },
       meta: { clone: '1', clone_max: '2', 'globally-unique': 'false', notify_type: 'pre' },
     });
     expect(result.rc).toBe(OcfRc.NOT_RUNNING);
@@ -134,6 +134,7 @@ describe.skipIf(!havePacemaker)('ocf:pacemaker agents (pacemaker-resource-agents
       OCF_RESOURCE_TYPE: 'Dummy',
       OCF_RESOURCE_PROVIDER: 'pacemaker',
       OCF_RESKEY_fake: 'x y',
+      OCF_CHECK_LEVEL: '10',
       OCF_RESKEY_CRM_meta_interval: '10000',
       OCF_RESKEY_CRM_meta_timeout: '15000',
       OCF_RESKEY_CRM_meta_name: 'monitor',

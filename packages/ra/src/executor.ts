@@ -77,6 +77,7 @@ export interface ActionRunner {
 }
 
 const EXIT_REASON_PREFIX = 'ocf-exit-reason:';
+const CHECK_LEVEL = 'OCF_CHECK_LEVEL';
 const EXIT_REASON_MAX = 256;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const META_DATA_OUTPUT_BYTES = 4 * 1024 * 1024;
@@ -190,7 +191,10 @@ export class AgentExecutor implements ActionRunner {
       PATH: this.options.helpers === false ? this.options.path ?? DEFAULT_PATH : `${this.binDir}:${this.options.path ?? DEFAULT_PATH}`,
       ...(this.options.extraEnv ?? {}),
     };
-    for (const [key, value] of Object.entries(request.params ?? {})) env[`OCF_RESKEY_${key}`] = value;
+    for (const [key, value] of Object.entries(request.params ?? {})) {
+      // An op's OCF_CHECK_LEVEL instance attribute is the monitor depth, passed unprefixed.
+      env[key === CHECK_LEVEL ? CHECK_LEVEL : `OCF_RESKEY_${key}`] = value;
+    }
     for (const [key, value] of Object.entries(request.meta ?? {})) {
       env[`OCF_RESKEY_CRM_meta_${key.replace(/-/g, '_')}`] = value;
     }

@@ -150,7 +150,8 @@ export function checkParameters(
 ): Record<string, string> {
   const known = new Map(meta.parameters.map((p) => [p.name, p]));
   for (const name of Object.keys(params)) {
-    if (!known.has(name)) {
+    // OCF_CHECK_LEVEL is the monitor depth set on an op, valid for every agent.
+    if (!known.has(name) && name !== 'OCF_CHECK_LEVEL') {
       const valid = meta.parameters.map((p) => p.name).join(', ') || '(none)';
       throw new RaError(
         'VIGIL_RA_UNKNOWN_PARAMETER',
