@@ -238,6 +238,20 @@ describe('bad input and misbehaving agents', () => {
   });
 });
 
+describe('helper commands on the agent PATH', () => {
+  it('answer crm_node, crm_master and crm_attribute from this executor', async () => {
+    const store = new MemoryAttributeStore();
+    const ex = await executor({ ocfRoot: join(FIXTURES, 'ocf'), attributes: store, nodeName: 'alpha' });
+    const agent = parseAgentSpec('ocf:vigil-test:Helpers');
+    const r = await ex.run({ resourceId: 'h1', agent, action: 'start' });
+    expect([r.rc, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('node=alpha\nscore=7\nquery=scope=nodes  name=colour value=blue\nabsent_rc=105\n');
+    expect(store.peek('alpha', 'colour', 'forever')).toBe('blue');
+    expect((await ex.run({ resourceId: 'h1', agent, action: 'stop' })).rc).toBe(0);
+    expect(store.peek('alpha', 'master-h1', 'reboot')).toBeUndefined();
+  });
+});
+
 describe('LSB init scripts', () => {
   it('runs start/status/stop with LSB status semantics and builds meta-data from the header', async () => {
     const ex = await executor({ lsbDir: join(FIXTURES, 'init.d') });
