@@ -11,3 +11,4 @@ export * from './watchdog.js';
 export { IpmiLanplusClient, ChassisControl, completionCodeText, type IpmiClientOptions, type ChassisControlName } from './ipmi/client.js';
 export { IpmiFenceDevice, ipmiConfigFromParams, IPMI_METADATA, type IpmiDeviceConfig } from './ipmi/device.js';
 export { PrivilegeLevel, type PrivilegeName } from './ipmi/rakp.js';
+export * from './cib-adapter.js';
