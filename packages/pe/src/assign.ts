@@ -413,7 +413,8 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
       for (const node of ws.nodes) {
         if (!canUse(node, w) || (perNode.get(node.name) ?? 0) >= pass) continue;
         const s = w.get(node.name)!;
-        if (best === null || better(node, s, best, bestScore, lead?.runningOn ?? [], ws)) {
+        const fewer = best !== null && s === bestScore && (perNode.get(node.name) ?? 0) !== (perNode.get(best.name) ?? 0);
+        if (fewer ? (perNode.get(node.name) ?? 0) < (perNode.get(best!.name) ?? 0) : best === null || better(node, s, best, bestScore, lead?.runningOn ?? [], ws)) {
           best = node;
           bestScore = s;
         }

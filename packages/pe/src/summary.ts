@@ -80,9 +80,9 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   const stop = find(set, p, 'stop', from);
   const failed = p.history.get(from.name)?.failed ?? false;
   if (!target || nextRole === 'Stopped') {
-    const reason = stop?.reason && stop.reason !== 'failed' ? stop.reason : p.stopReason;
+    const reason = (stop?.reason && stop.reason !== 'failed' ? stop.reason : p.stopReason) ?? 'node availability';
     const blocked = stop && !stop.runnable ? ' (blocked)' : '';
-    return line('Stop', p, details(from, fromRole, undefined, fromRole), reason ? ` due to ${reason}${blocked}` : blocked);
+    return line('Stop', p, details(from, fromRole, undefined, fromRole), ` due to ${reason}${blocked}`);
   }
   if (p.runningOn.length === 1 || !p.runningOn.includes(target)) {
     // fall through to the single-location cases below
