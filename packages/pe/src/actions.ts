@@ -290,7 +290,8 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
       b.order(f, t, {
         impliesThen: mandatory && !stopLike,
         impliesFirst: mandatory && stopLike,
-        runnableLeft: mandatory && !stopLike && !cloneFirst,
+        // A stop that must wait for another stop cannot happen while that one cannot.
+        runnableLeft: mandatory && !cloneFirst && (!stopLike || (!f.runnable && !f.pseudo)),
       });
     }
     if (cloneFirst && mandatory && o.thenAction !== 'stop' && o.thenAction !== 'demote') {

@@ -80,7 +80,8 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   const stop = find(set, p, 'stop', from);
   const failed = p.history.get(from.name)?.failed ?? false;
   if (!target || nextRole === 'Stopped') {
-    const reason = (stop?.reason && stop.reason !== 'failed' ? stop.reason : p.stopReason) ?? 'node availability';
+    const own = stop?.reason && stop.reason !== 'failed' && !(stop.reason.startsWith('unrunnable') && !stop.runnable) ? stop.reason : undefined;
+    const reason = own ?? p.stopReason ?? 'node availability';
     const blocked = stop && !stop.runnable ? ' (blocked)' : '';
     return line('Stop', p, details(from, fromRole, undefined, fromRole), ` due to ${reason}${blocked}`);
   }
