@@ -55,6 +55,8 @@ export interface ActionOrdering {
   readonly impliesFirst: boolean;
   /** `then` cannot run unless `first` can. */
   readonly runnableLeft: boolean;
+  /** How the summary names `first` when it stands for a group or clone ("grp running"). */
+  readonly label?: string;
 }
 
 export interface ActionSet {
@@ -118,7 +120,14 @@ export class ActionBuilder {
 
   order(first: Action | undefined, then: Action | undefined, flags: Partial<Omit<ActionOrdering, 'first' | 'then'>>): void {
     if (!first || !then || first === then) return;
-    this.orderings.push({ first, then, impliesThen: flags.impliesThen ?? false, impliesFirst: flags.impliesFirst ?? false, runnableLeft: flags.runnableLeft ?? false });
+    this.orderings.push({
+      first,
+      then,
+      impliesThen: flags.impliesThen ?? false,
+      impliesFirst: flags.impliesFirst ?? false,
+      runnableLeft: flags.runnableLeft ?? false,
+      ...(flags.label ? { label: flags.label } : {}),
+    });
   }
 
   result(): ActionSet {
@@ -282,13 +291,16 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
   const thens = o.then.variant === 'group' ? groupActions(o.then.children, o.thenAction, 'then', b) : actionsFor(o.then, o.thenAction, b);
   const mandatory = o.kind === 'Mandatory';
   const cloneFirst = o.first.variant === 'clone' ? (o.first as CloneRsc) : undefined;
+  const label = o.first.variant === 'group' || o.first.variant === 'clone' ? `${o.first.id} ${PSEUDO_DONE[o.firstAction] ?? o.firstAction}` : undefined;
   for (const t of thens) {
     let anyFirst = false;
     for (const f of firsts) {
       anyFirst = true;
       const stopLike = o.thenAction === 'stop' || o.thenAction === 'demote';
       b.order(f, t, {
-        impliesThen: mandatory && !stopLike,
+        ...(label ? { label } : {}),
+        // Starting one more instance of a clone does not restart what follows it.
+        impliesThen: mandatory && !stopLike && !(cloneFirst && !isActiveOn(f)),
         impliesFirst: mandatory && stopLike,
         // A stop that must wait for another stop cannot happen while that one cannot.
         runnableLeft: mandatory && !cloneFirst && (!stopLike || (!f.runnable && !f.pseudo)),
@@ -307,6 +319,8 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
     }
   }
 }
+
+const PSEUDO_DONE: Record<string, string> = { start: 'running', stop: 'stopped', promote: 'promoted', demote: 'demoted' };
 
 function groupActions(children: PrimitiveRsc[], task: string, side: 'first' | 'then', b: ActionBuilder): Action[] {
   if (children.length === 0) return [];
@@ -331,14 +345,14 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
     for (const o of set.orderings) {
       const { first, then } = o;
       if (o.impliesThen && first.required && first.runnable && !then.required && then.rsc) {
-        if (makeRequired(then, `required ${first.rsc?.id ?? ''} ${first.task}`, set, ws)) changed = true;
+        if (makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, ws)) changed = true;
       }
       if (o.impliesFirst && then.required && !first.required && first.rsc) {
         if (makeRequired(first, `required ${then.rsc?.id ?? ''} ${then.task}`, set, ws)) changed = true;
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
         then.runnable = false;
-        then.reason ??= first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${first.rsc?.id ?? ''} ${first.task}`;
+        then.reason ??= first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`;
         // Something running that can no longer run where it is must stop.
         if (then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
           const stop = set.byKey.get(keyOf(then.rsc, 'stop', then.node));
