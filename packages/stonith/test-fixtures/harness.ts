@@ -56,6 +56,8 @@ export interface IpmiSim {
   readonly dir: string;
   readonly pid: number;
   power(): string;
+  /** Every power value the BMC set, in order (from the chassis script's log). */
+  powerLog(): string[];
   /** `ipmitool chassis power status` output, the independent cross-check. */
   ipmitoolStatus(): Promise<string>;
   stop(): void;
@@ -96,6 +98,10 @@ export async function startIpmiSim(): Promise<IpmiSim> {
     dir,
     pid,
     power: () => readFileSync(join(dir, 'power'), 'utf8').trim(),
+    powerLog: () => {
+      const log = existsSync(join(dir, 'power.log')) ? readFileSync(join(dir, 'power.log'), 'utf8') : '';
+      return [...log.matchAll(/set power (\d)/g)].map((m) => m[1]!);
+    },
     ipmitoolStatus: () =>
       new Promise((resolve, reject) =>
         execFile('ipmitool', ['-I', 'lanplus', '-C', '3', '-H', '127.0.0.1', '-p', String(port), '-U', BMC_USER, '-P', BMC_PASSWORD, 'chassis', 'power', 'status'], { timeout: 30_000 }, (err, stdout, stderr) =>

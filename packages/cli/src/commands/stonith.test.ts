@@ -47,11 +47,13 @@ describe.skipIf(skipReason !== '')(`vigil stonith run against ipmi_sim${skipReas
 
   it('fails a wrong password with a clear message and changes nothing', async () => {
     const before = sim.power();
+    const sets = sim.powerLog().length;
     const r = await vigil('stonith', 'run', 'ipmi', 'on', ...bmc('wrong'));
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`vigil: IPMI BMC 127.0.0.1:${sim.port}: wrong password for user 'admin' (the BMC's RAKP 2 proof does not match it)\n`);
     expect(sim.power()).toBe(before);
+    expect(sim.powerLog()).toHaveLength(sets);
   });
 
   it.skipIf(!haveFenceIpmilan)('does the same through fence_ipmilan', async () => {

@@ -101,6 +101,7 @@ export class IpmiLanplusClient {
   private consoleSessionId = 0;
   private bmcSessionId = 0;
   private sessionSequence = 0;
+  private inboundSequence = 0;
   private rqSeq = 0;
   private closed = false;
 
@@ -235,6 +236,7 @@ export class IpmiLanplusClient {
     }
     this.keys = deriveSessionKeys(sik);
     this.sessionSequence = 0;
+    this.inboundSequence = 0;
 
     const res = await this.request(NetFn.App, Cmd.SetSessionPrivilegeLevel, Buffer.from([privilege]), 'set session privilege level', undefined, true);
     if (res.completionCode !== 0) {
@@ -335,7 +337,14 @@ export class IpmiLanplusClient {
       // Stray, stale or forged packets are ignored; the attempt times out if nothing valid comes.
       return;
     }
-    if (pending.match(pkt)) pending.resolve(pkt);
+    if (pkt.authenticated) {
+      // Replay protection: the BMC's session sequence numbers only grow.
+      if (pkt.sessionId !== this.consoleSessionId || pkt.sequence <= this.inboundSequence) return;
+    }
+    if (pending.match(pkt)) {
+      if (pkt.authenticated) this.inboundSequence = pkt.sequence;
+      pending.resolve(pkt);
+    }
   }
 
   private rakpFailure(step: string, status: number): StonithError {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
-import { BMC_PASSWORD, BMC_USER, freeUdpPort, haveIpmiSim, haveIpmitool, startIpmiSim, type IpmiSim } from '../../test-fixtures/harness.js';
+import { BMC_PASSWORD, BMC_USER, freeUdpPort, waitFor, haveIpmiSim, haveIpmitool, startIpmiSim, type IpmiSim } from '../../test-fixtures/harness.js';
 import { IpmiFenceDevice } from './device.js';
 import { IpmiLanplusClient } from './client.js';
 import { isStonithError } from '../errors.js';
@@ -38,12 +38,21 @@ describe.skipIf(skipReason !== '')(`IPMI lanplus against ipmi_sim${skipReason ? 
     expect(await device().status()).toBe('on');
   });
 
+  it('reboots with one chassis cycle when method=cycle', async () => {
+    const before = sim.powerLog().length;
+    await device({ method: 'cycle' }).reboot();
+    await waitFor('the chassis to go off and on', () => sim.powerLog().slice(before).join('') === '01', 20_000);
+    expect(await device().status()).toBe('on');
+  });
+
   it('refuses a wrong password before acting, with a clear message', async () => {
     const before = sim.power();
+    const sets = sim.powerLog().length;
     const err = await device({ password: 'wrong' }).off().catch((e: unknown) => e);
     expect(isStonithError(err, 'VIGIL_STONITH_AUTH_PASSWORD')).toBe(true);
     expect((err as Error).message).toMatch(/wrong password for user 'admin'/);
     expect(sim.power()).toBe(before);
+    expect(sim.powerLog()).toHaveLength(sets);
   });
 
   it('names an unknown user', async () => {
