@@ -10,3 +10,4 @@ export { lsbMetadata, lsbRcToOcf, lsbScriptAction } from './lsb.js';
 export { runProcess, type RunProcessOptions, type ProcessOutcome } from './process.js';
 export { BoundedOutput } from './bounded-output.js';
 export * from './executor.js';
+export * from './notify.js';

@@ -168,3 +168,34 @@ describe('agent exit reason constant', () => {
     expect(OcfRc).toMatchObject({ NOT_RUNNING: 7, RUNNING_PROMOTED: 8, DEGRADED: 190, DEGRADED_PROMOTED: 191 });
   });
 });
+
+describe('notifications and unique parameters', () => {
+  it('builds the notify_* meta variables in matching order', async () => {
+    const { notificationMeta } = await import('./index.js');
+    const m = notificationMeta({
+      type: 'pre', operation: 'start',
+      start: [{ resource: 'clone:0', node: 'sles-1' }, { resource: 'clone:2', node: 'sles-3' }],
+      active: [{ resource: 'clone:1', node: 'sles-2' }],
+      inactive: [{ resource: 'clone:0' }, { resource: 'clone:2' }],
+      promoted: [{ resource: 'clone:1', node: 'sles-2' }],
+      allNodes: ['sles-1', 'sles-2', 'sles-3'],
+    });
+    expect(m).toMatchObject({
+      notify_type: 'pre', notify_operation: 'start',
+      notify_start_resource: 'clone:0 clone:2', notify_start_uname: 'sles-1 sles-3',
+      notify_active_resource: 'clone:1', notify_inactive_resource: 'clone:0 clone:2',
+      notify_promoted_resource: 'clone:1', notify_master_resource: 'clone:1', notify_master_uname: 'sles-2',
+      notify_stop_resource: '', notify_all_uname: 'sles-1 sles-2 sles-3',
+    });
+    expect(m).not.toHaveProperty('notify_inactive_uname');
+  });
+  it('finds resources sharing a unique parameter value', async () => {
+    const { findUniqueConflicts } = await import('./index.js');
+    const meta = parseMetadata(META, 'ocf:test:Web');
+    expect(findUniqueConflicts(meta, [
+      { id: 'a', params: { config: '/etc/a' } },
+      { id: 'b', params: { config: '/etc/a' } },
+      { id: 'c', params: { config: '/etc/c' } },
+    ])).toEqual([{ parameter: 'config', value: '/etc/a', resources: ['a', 'b'] }]);
+  });
+});
