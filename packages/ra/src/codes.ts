@@ -132,3 +132,28 @@ export type OcfAction = (typeof OCF_ACTIONS)[number];
 export function isOcfAction(name: string): name is OcfAction {
   return (OCF_ACTIONS as readonly string[]).includes(name);
 }
+
+/**
+ * Recovery class of a whole result: the rc decides when the agent ran to
+ * completion; otherwise the execution status does (an agent that is not
+ * installed here is a hard failure, a timeout a soft one).
+ */
+export function resultRecoveryClass(rc: number, opStatus: number): RecoveryClass {
+  switch (opStatus) {
+    case OpStatus.DONE:
+      return recoveryClass(rc);
+    case OpStatus.NOT_INSTALLED:
+    case OpStatus.NOT_SUPPORTED:
+    case OpStatus.ERROR_HARD:
+      return 'hard';
+    case OpStatus.ERROR_FATAL:
+    case OpStatus.INVALID:
+      return 'fatal';
+    case OpStatus.CANCELLED:
+    case OpStatus.PENDING:
+      return 'none';
+    default:
+      // TIMED_OUT, ERROR (killed by a signal), NOT_CONNECTED: may work next time.
+      return 'soft';
+  }
+}

@@ -24,6 +24,14 @@ describe('OCF exit codes', () => {
     for (const [rc, cls] of Object.entries(table)) expect([rc, recoveryClass(Number(rc))]).toEqual([rc, cls]);
   });
 
+  it('results that did not complete are classed by their op-status', async () => {
+    const { resultRecoveryClass, OpStatus } = await import('./index.js');
+    expect(resultRecoveryClass(0, OpStatus.NOT_INSTALLED)).toBe('hard');
+    expect(resultRecoveryClass(1, OpStatus.TIMED_OUT)).toBe('soft');
+    expect(resultRecoveryClass(6, OpStatus.DONE)).toBe('fatal');
+    expect(resultRecoveryClass(1, OpStatus.CANCELLED)).toBe('none');
+  });
+
   it('LSB status codes become OCF monitor codes; other actions pass 0-7 through', () => {
     expect([0, 1, 2, 3, 4, 150].map((rc) => lsbRcToOcf('monitor', rc))).toEqual([0, 7, 7, 7, 1, 1]);
     expect([0, 5, 6, 7, 8].map((rc) => lsbRcToOcf('start', rc))).toEqual([0, 5, 6, 7, 1]);
