@@ -22,6 +22,8 @@ export const CIB_ERROR_CODES = {
   VIGIL_CIB_UNKNOWN_REFERENCE: 'a constraint, tag or fencing level names something that does not exist',
   VIGIL_CIB_DANGLING_IDREF: 'an id-ref names no element',
   VIGIL_CIB_MISSING_SECTION: 'a section every CIB has (configuration, resources...) is absent',
+  VIGIL_CIB_BAD_PATCH: 'a patch change names a path that does not resolve, or cannot apply',
+  VIGIL_CIB_PATCH_VERSION: 'a patch was made for another CIB version than the one it is applied to',
   VIGIL_CIB_UNKNOWN_ELEMENT: 'an element is not allowed where it appears',
 } as const;
 

@@ -19,3 +19,4 @@ export {
   evaluateRule, evaluateExpression, ruleScore, unpackNvSets, compareTyped, compareVersionStrings,
   type RuleContext, type UnpackOptions,
 } from './rules.js';
+export { diffXml, diffCib, applyXmlChanges, applyPatch, type XmlChange, type CibPatch } from './diff.js';

@@ -99,11 +99,14 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const configurationWarningCounts = new WeakMap<Cib, number>();
 
 /**
- * The Cib for `root`, which must differ from `base.xml` only in its status
- * section: configuration views are shared, status is read afresh. This keeps
- * frequent status updates (operation results, node attributes) cheap.
+ * The Cib for `root`. When `root` shares its `<configuration>` element with
+ * `base.xml` (an edit of status or root attributes only), the configuration
+ * views are shared and only the rest is read afresh, which keeps frequent
+ * status updates (operation results, node attributes) cheap; otherwise this
+ * is a full `cibFromXml`.
  */
 export function cibWithStatusFromXml(base: Cib, root: XmlElement, opts: ParseOptions = {}): Cib {
+  if (firstChild(root, 'configuration') !== firstChild(base.xml, 'configuration')) return cibFromXml(root, opts);
   return new CibReader(opts).readStatusOnly(base, root);
 }
 
@@ -142,34 +145,44 @@ class CibReader {
     const configuration = this.configuration(configEl);
     const configurationWarnings = this.warnings.length;
     const { status, tickets } = this.statusSection(firstChild(root, 'status'));
-    const a = root.attrs;
-    const cib: Mutable<Cib> = {
-      version: {
-        adminEpoch: this.integer(root, 'admin_epoch') ?? 0,
-        epoch: this.integer(root, 'epoch') ?? 0,
-        numUpdates: this.integer(root, 'num_updates') ?? 0,
-      },
-      configuration,
+    const cib: Cib = { ...this.rootFields(root), configuration, status, tickets, warnings: this.warnings, xml: root };
+    configurationWarningCounts.set(cib, configurationWarnings);
+    return cib;
+  }
+
+  /** Re-reads the root attributes and the status section of `root`, sharing the configuration with `base`. */
+  readStatusOnly(base: Cib, root: XmlElement): Cib {
+    if (root.name !== 'cib') {
+      this.fail('VIGIL_CIB_BAD_ROOT', `the root element is <${root.name}>, expected <cib>`);
+    }
+    const kept = configurationWarningCounts.get(base) ?? base.warnings.length;
+    this.warnings.push(...base.warnings.slice(0, kept));
+    const { status, tickets } = this.statusSection(firstChild(root, 'status'));
+    const cib: Cib = {
+      ...this.rootFields(root),
+      configuration: base.configuration,
       status,
       tickets,
       warnings: this.warnings,
       xml: root,
     };
-    if (a['validate-with'] !== undefined) cib.validateWith = a['validate-with'];
-    if (a['have-quorum'] !== undefined) cib.haveQuorum = this.boolean(root, 'have-quorum');
-    if (a['dc-uuid'] !== undefined) cib.dcUuid = a['dc-uuid'];
-    configurationWarningCounts.set(cib, configurationWarnings);
+    configurationWarningCounts.set(cib, kept);
     return cib;
   }
 
-  /** Re-reads only the status section of `root`, sharing everything else with `base`. */
-  readStatusOnly(base: Cib, root: XmlElement): Cib {
-    const kept = configurationWarningCounts.get(base) ?? base.warnings.length;
-    this.warnings.push(...base.warnings.slice(0, kept));
-    const { status, tickets } = this.statusSection(firstChild(root, 'status'));
-    const cib: Cib = { ...base, status, tickets, warnings: this.warnings, xml: root };
-    configurationWarningCounts.set(cib, kept);
-    return cib;
+  private rootFields(root: XmlElement): Pick<Cib, 'version' | 'validateWith' | 'haveQuorum' | 'dcUuid'> {
+    const a = root.attrs;
+    const fields: Mutable<Pick<Cib, 'version' | 'validateWith' | 'haveQuorum' | 'dcUuid'>> = {
+      version: {
+        adminEpoch: this.integer(root, 'admin_epoch') ?? 0,
+        epoch: this.integer(root, 'epoch') ?? 0,
+        numUpdates: this.integer(root, 'num_updates') ?? 0,
+      },
+    };
+    if (a['validate-with'] !== undefined) fields.validateWith = a['validate-with'];
+    if (a['have-quorum'] !== undefined) fields.haveQuorum = this.boolean(root, 'have-quorum');
+    if (a['dc-uuid'] !== undefined) fields.dcUuid = a['dc-uuid'];
+    return fields;
   }
 
   private statusSection(statusEl: XmlElement | undefined): { status: NodeState[]; tickets: TicketState[] } {
