@@ -476,9 +476,11 @@ function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
     const node = lead.assigned;
     const promotedNow = lead.history.get(node.name)?.role === 'Promoted';
     let score = promotionScore(c, inst, node);
-    // An instance without a promotion score may still be promoted (score 0).
-    score ??= 0;
     const roleScore = c.promotedScores.get(node.name);
+    // Without any promotion preference (agent score or Promoted-role
+    // location) an instance is not promoted, unless it already is.
+    if (score === undefined && roleScore === undefined && !promotedNow) return;
+    score ??= 0;
     if (roleScore !== undefined) score = addScore(score, roleScore);
     for (const edge of c.colocationsAsDependent) {
       if (edge.dependentRole !== 'Promoted') continue;
