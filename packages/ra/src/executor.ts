@@ -214,12 +214,14 @@ export class AgentExecutor implements ActionRunner {
       OCF_RESKEY_CRM_meta_on_node_uuid: this.options.nodeId ?? this.options.nodeName,
       HA_VARRUN: this.varRunDir,
       HA_RSCTMP: this.rscTmpDir,
-      HA_SBIN_DIR: this.binDir,
       // Log lines go to stderr, where the result captures them.
       HA_LOGFACILITY: 'none',
       HA_LOGTAG: request.resourceId,
-      [HELPER_SOCKET_ENV]: this.socketPath,
     });
+    if (this.options.helpers !== false) {
+      env['HA_SBIN_DIR'] = this.binDir;
+      env[HELPER_SOCKET_ENV] = this.socketPath;
+    }
     if (request.agent.provider !== undefined) env['OCF_RESOURCE_PROVIDER'] = request.agent.provider;
     return env;
   }
