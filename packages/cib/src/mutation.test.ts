@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CibError, parseCib, parseXml, serializeXml, type XmlElement } from './index.js';
+import { CibError, applyXmlChanges, diffXml, parseCib, parseXml, serializeXml, type XmlElement } from './index.js';
 import { cibText } from './test-support/cib-text.js';
 
 /** mulberry32: small, seedable, good enough to pick mutations. */
@@ -111,5 +111,17 @@ describe('mutated CIBs fail cleanly', () => {
     }
     // The mutations must actually exercise the error paths.
     expect(refused).toBeGreaterThan(MUTATIONS_PER_SEED / 10);
+  });
+
+  it.each(seeds)('$name: a diff to each mutation replays to exactly that tree', ({ text, name }) => {
+    const root = parseXml(text);
+    const next = rng(0xd1ff + name.length);
+    let tree = root;
+    for (let i = 0; i < 40; i++) {
+      // Mutations accumulate, so later diffs span several changes at once.
+      tree = mutate(tree, next).tree;
+      expect(applyXmlChanges(root, diffXml(root, tree))).toEqual(tree);
+      expect(applyXmlChanges(tree, diffXml(tree, root))).toEqual(root);
+    }
   });
 });
