@@ -70,10 +70,30 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
         // The group is already gone.
       }
     };
+    const groupAlive = (): boolean => {
+      if (child.pid === undefined) return false;
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // SIGTERM now; SIGKILL after the grace period unless the whole group is
+    // gone by then. The timers stay referenced so that even a short-lived
+    // caller (the CLI) does not exit and leave survivors behind.
     const terminate = (): void => {
       killGroup('SIGTERM');
-      killTimer = setTimeout(() => killGroup('SIGKILL'), options.killGraceMs);
-      killTimer.unref();
+      const started = Date.now();
+      const check = (): void => {
+        if (!groupAlive()) return;
+        if (Date.now() - started >= options.killGraceMs) {
+          killGroup('SIGKILL');
+          return;
+        }
+        killTimer = setTimeout(check, Math.min(100, options.killGraceMs));
+      };
+      killTimer = setTimeout(check, Math.min(100, options.killGraceMs));
     };
 
     const timer = setTimeout(() => {
@@ -105,9 +125,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (lineBuf !== '' && options.onStderrLine) options.onStderrLine(lineBuf);
-      // After a kill, make sure stragglers in the group die too even if the
-      // leader went down on SIGTERM quickly; the grace timer stays armed.
-      if (!timedOut && !cancelled && killTimer) clearTimeout(killTimer);
+      // After a kill the grace check stays armed: stragglers in the group
+      // that outlive the leader still get SIGKILL.
       resolve({
         ...outcome,
         timedOut,
