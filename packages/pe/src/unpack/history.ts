@@ -55,10 +55,15 @@ export interface HistoryContext {
 export type Severity = 'soft' | 'hard' | 'fatal';
 
 function severityOf(op: LrmRscOp): Severity {
+  if (op.opStatus === OP_STATUS.ERROR) return rcSeverity(op.rcCode);
   if (op.opStatus === OP_STATUS.ERROR_FATAL) return 'fatal';
   if (op.opStatus === OP_STATUS.NOT_INSTALLED || op.opStatus === OP_STATUS.NOT_SUPPORTED || op.opStatus === OP_STATUS.ERROR_HARD || op.opStatus === OP_STATUS.INVALID) return 'hard';
   if (op.opStatus !== OP_STATUS.DONE) return 'soft';
-  switch (op.rcCode) {
+  return rcSeverity(op.rcCode);
+}
+
+function rcSeverity(rc: number): Severity {
+  switch (rc) {
     case RC.ERR_ARGS:
     case RC.UNIMPLEMENTED:
     case RC.ERR_PERM:
@@ -204,7 +209,7 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
       setRole(h, 'Promoted');
       return;
     case 'monitor':
-      if (op.rcCode === RC.NOT_RUNNING && op.opStatus === OP_STATUS.DONE) {
+      if (op.rcCode === RC.NOT_RUNNING && (op.opStatus === OP_STATUS.DONE || op.opStatus === OP_STATUS.ERROR)) {
         // Found stopped where it should run: it may be half-alive, so it is
         // recovered (stopped, then started) rather than merely started.
         if (h.role === 'Stopped') setRole(h, 'Started');
@@ -224,8 +229,12 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
 }
 
 function isSuccess(op: LrmRscOp, expected: number | undefined, isProbe: boolean): boolean {
-  if (op.opStatus !== OP_STATUS.DONE) return false;
+  // Old executors recorded "error" for any rc other than 0, even an expected
+  // one (a probe finding the resource stopped); the rc decides.
+  if (op.opStatus === OP_STATUS.ERROR && expected !== undefined && op.rcCode === expected) return true;
   const rc = op.rcCode;
+  if (isProbe && op.opStatus === OP_STATUS.ERROR && (rc === RC.NOT_RUNNING || rc === RC.RUNNING_PROMOTED)) return true;
+  if (op.opStatus !== OP_STATUS.DONE) return false;
   if (isProbe) return rc === RC.OK || rc === RC.NOT_RUNNING || rc === RC.RUNNING_PROMOTED || rc === RC.DEGRADED || rc === RC.DEGRADED_PROMOTED;
   if (rc === RC.DEGRADED) return expected === undefined || expected === RC.OK;
   if (rc === RC.DEGRADED_PROMOTED) return expected === undefined || expected === RC.RUNNING_PROMOTED;
