@@ -21,6 +21,10 @@ export class PeerLiveness {
   reportedEpoch = 0;
   reportedLeader = -1;
   reportedPromised = 0;
+  /** Heartbeats received since our last install that still showed another view. */
+  staleReports = 0;
+  /** Envelope seq of the newest heartbeat processed: an older one arriving late is out of date. */
+  lastHeartbeatSeq = -1;
 
   constructor(readonly linkCount: number) {
     this.linkHeardMs = new Array<number>(linkCount).fill(-Infinity);
@@ -56,6 +60,8 @@ export class PeerLiveness {
     this.reportedEpoch = 0;
     this.reportedLeader = -1;
     this.reportedPromised = 0;
+    this.staleReports = 0;
+    this.lastHeartbeatSeq = -1;
   }
 
   /** Our own tick ran late by `lagMs`: we could not have heard anyone meanwhile. */

@@ -154,14 +154,14 @@ export class MembershipCore {
 
   // ---- inputs ---------------------------------------------------------------
 
-  receive(from: number, link: number, incarnation: number, msg: WireMessage, nowMs: number): void {
+  receive(from: number, link: number, incarnation: number, msg: WireMessage, nowMs: number, packetSeq = Infinity): void {
     if (from === this.o.self || from < 0 || from >= this.o.nodeCount) return;
     const p = this.peers[from]!;
     if (incarnation <= p.leftIncarnation) return;
     if (incarnation < p.incarnation) return;
     if (incarnation > p.incarnation) this.peerRestarted(from, incarnation, nowMs);
     switch (msg.type) {
-      case MessageType.Heartbeat: this.onHeartbeat(from, link, msg.body, nowMs); break;
+      case MessageType.Heartbeat: this.onHeartbeat(from, link, msg.body, nowMs, packetSeq); break;
       case MessageType.Leave: this.onLeave(from, incarnation, nowMs); break;
       case MessageType.Propose: this.onPropose(from, msg.body, nowMs); break;
       case MessageType.Accept: this.onAccept(from, msg.body.epoch, msg.body.leader, nowMs); break;
@@ -243,11 +243,16 @@ export class MembershipCore {
     p.resetFor(incarnation);
   }
 
-  private onHeartbeat(from: number, link: number, hb: Heartbeat, nowMs: number): void {
+  private onHeartbeat(from: number, link: number, hb: Heartbeat, nowMs: number, packetSeq: number): void {
     const o = this.o;
     const p = this.peers[from]!;
     if (hb.configDigest !== o.configDigest) return;
     if (link < 0 || link >= p.linkCount) return;
+    if (packetSeq !== Infinity) {
+      // Overtaken by a newer heartbeat: its echo and reports describe the past.
+      if (packetSeq < p.lastHeartbeatSeq) return;
+      p.lastHeartbeatSeq = packetSeq;
+    }
     const wasHearing = p.hears(nowMs, o.tokenTimeoutMs);
     p.linkHeardMs[link] = nowMs;
     p.peerHearsLinks = hb.heardLinks;
@@ -255,6 +260,8 @@ export class MembershipCore {
     p.reportedEpoch = hb.viewEpoch;
     p.reportedLeader = hb.viewLeader === NO_LEADER ? -1 : hb.viewLeader;
     p.reportedPromised = hb.promisedEpoch;
+    const sameView = hb.viewEpoch === this.installed.epoch && p.reportedLeader === this.installed.leader;
+    p.staleReports = sameView ? 0 : p.staleReports + 1;
     this.maxEpochSeen = Math.max(this.maxEpochSeen, hb.viewEpoch, hb.promisedEpoch);
     if (p.suspect) p.suspect = false;
     for (const row of hb.rows) {
@@ -429,12 +436,9 @@ export class MembershipCore {
   private needsNewView(clique: Member[], key: string, nowMs: number): boolean {
     if (memberKey(this.installed.members) !== key) return true;
     if (this.installed.leader !== this.o.self || nowMs - this.installedAtMs < this.o.roundTimeoutMs) return false;
-    // Members that missed the commit still report an older view: agree again.
-    return clique.some((m) => {
-      if (m.node === this.o.self) return false;
-      const p = this.peers[m.node]!;
-      return p.reportedEpoch !== this.installed.epoch || p.reportedLeader !== this.installed.leader;
-    });
+    // A member still reports another view in heartbeats sent after our commit
+    // (one may have been in flight during it): agree again.
+    return clique.some((m) => m.node !== this.o.self && this.peers[m.node]!.staleReports >= 2);
   }
 
   private startRound(members: Member[], key: string, nowMs: number): void {
@@ -548,6 +552,7 @@ export class MembershipCore {
     const left = old.members.filter((m) => !newKeys.has(`${m.node}@${m.incarnation}`));
     this.installed = { epoch: v.epoch, leader: v.leader, members: [...v.members] };
     this.failedRounds = 0;
+    for (const p of this.peers) p.staleReports = 0;
     this.installedAtMs = nowMs;
     if (this.round && this.round.epoch <= v.epoch) this.round = null;
     if (memberKey(v.members) === this.candidateKey) this.stuckSinceMs = null;

@@ -92,7 +92,8 @@ export class MemoryNetwork {
     const copies = this.random.next() < f.duplicateRate ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const delay = f.minDelayMs + this.random.next() * Math.max(0, f.maxDelayMs - f.minDelayMs);
-      const bytes = Buffer.from(packet);
+      // Senders never reuse a sealed packet, so no copy is needed.
+      const bytes = packet;
       this.clock.setTimer(delay, () => {
         // Checked again on arrival: a link may go down while a packet is in flight.
         if (this.down.has(toKey)) {

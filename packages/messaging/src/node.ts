@@ -347,7 +347,7 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
     const now = this.clock.now();
     if (msg.type === MessageType.Data) this.reliable.onData(from, h.incarnation, msg.body);
     else if (msg.type === MessageType.Ack) this.reliable.onAck(from, msg.body, now);
-    else this.core.receive(from, link, h.incarnation, msg, now);
+    else this.core.receive(from, link, h.incarnation, msg, now, h.seq);
     this.flush();
   }
 
@@ -394,15 +394,17 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
   private transmit(o: Outgoing): void {
     if (this.stopped) return;
     const peer = this.nodes[o.to]!;
-    const packet = this.auth.seal(this.nodeId, this.incarnation, this.packetSeq++, o.message.type, encodeBody(o.message));
-    const links = this.core.peers[o.to]!.linkCount;
+    const body = encodeBody(o.message);
+    // Sealed once per link: each copy needs its own seq, or the receiver's replay
+    // window would drop the copies on the other links and they would look down.
     const send = (link: number): void => {
+      const packet = this.auth.seal(this.nodeId, this.incarnation, this.packetSeq++, o.message.type, body);
       this.counters.packetsOut++;
       this.counters.bytesOut += packet.length;
       this.transport.send(link, peer.links[link] as LinkAddress, packet);
     };
     if (o.route === 'best') send(this.core.bestLink(o.to));
-    else for (let k = 0; k < links; k++) send(k);
+    else for (let k = 0; k < this.core.peers[o.to]!.linkCount; k++) send(k);
   }
 
   private ref(index: number): NodeRef {
