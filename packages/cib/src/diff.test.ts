@@ -11,7 +11,10 @@ import {
   diffXml,
   parseCib,
   parseXml,
+  patchFromXml,
+  patchToXml,
   serializeCib,
+  serializeXml,
   withClusterOption,
   withNodeAttribute,
   type XmlChange,
@@ -123,5 +126,34 @@ describe('CIB patches', () => {
     const breaking = { ...patch, changes: [{ op: 'modify', path: "/cib/configuration/resources/primitive[@id='r1']", set: {}, unset: ['class'] } as const] };
     expect(() => applyPatch(base, breaking)).toThrow(/primitive 'r1': class: missing required attribute 'class'/);
     expect(serializeCib(base)).toContain('class="ocf"');
+  });
+
+  it('writes and reads the <diff format="2"> form without loss', () => {
+    const edited = bumpEpoch(withNodeAttribute(withClusterOption(base, 'maintenance-mode', 'true'), '1', 'pingd', '5'));
+    const patch = diffCib(base, edited);
+    const xml = serializeXml(patchToXml(patch), { pretty: true });
+    expect(xml).toContain('<diff format="2">');
+    expect(xml).toContain('<change-attr name="epoch" operation="set" value="5"/>');
+    expect(patchFromXml(parseXml(xml))).toEqual(patch);
+    expect(serializeCib(applyPatch(base, patchFromXml(parseXml(xml))))).toBe(serializeCib(edited));
+    const textPatch = { source: base.version, target: base.version, changes: [{ op: 'modify', path: '/a', set: {}, unset: [], text: null } as const] };
+    expect(patchFromXml(patchToXml(textPatch))).toEqual(textPatch);
+  });
+
+  it('reads a diff as Pacemaker writes it, and refuses malformed ones', () => {
+    const pacemakerStyle = parseXml(`<diff format="2">
+      <version><source admin_epoch="0" epoch="4" num_updates="2"/><target admin_epoch="0" epoch="4" num_updates="3"/></version>
+      <change operation="modify" path="/cib"><change-list><change-attr name="num_updates" operation="set" value="3"/></change-list>
+        <change-result><cib num_updates="3"/></change-result></change>
+      <change operation="delete" path="/cib/configuration/resources/primitive[@id='r2']"/>
+    </diff>`);
+    const applied = applyPatch(base, patchFromXml(pacemakerStyle));
+    expect(applied.version.numUpdates).toBe(3);
+    expect(applied.configuration.resources.map((r) => r.id)).toEqual(['r1']);
+    expect(() => patchFromXml(parseXml('<diff format="1"/>'))).toThrow(/expected <diff format="2">/);
+    expect(() => patchFromXml(parseXml('<diff format="2"><version><source/></version></diff>'))).toThrow(/no <target>/);
+    expect(() => patchFromXml(parseXml('<diff format="2"><version><source/><target/></version><change operation="explode" path="/cib"/></diff>'))).toThrow(
+      /unknown change operation 'explode'/,
+    );
   });
 });

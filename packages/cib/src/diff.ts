@@ -284,3 +284,102 @@ export function applyPatch(cib: Cib, patch: CibPatch, opts?: ParseOptions): Cib 
   // Status-only patches (the frequent kind) share the configuration views.
   return cibWithStatusFromXml(cib, applyXmlChanges(cib.xml, patch.changes), opts);
 }
+
+// ------------------------------------------------------------------ XML form
+
+function versionElement(name: 'source' | 'target', v: CibVersion): XmlElement {
+  return makeElement(name, { admin_epoch: String(v.adminEpoch), epoch: String(v.epoch), num_updates: String(v.numUpdates) });
+}
+
+/**
+ * The patch as Pacemaker's `<diff format="2">` document (what `cibadmin
+ * --patch` reads). Text-content changes, which Pacemaker's format has no
+ * place for, are carried in a `change-text` entry of the change list.
+ */
+export function patchToXml(patch: CibPatch): XmlElement {
+  const changes = patch.changes.map((c): XmlElement => {
+    switch (c.op) {
+      case 'create':
+        return makeElement('change', { operation: 'create', path: c.path, position: String(c.position) }, [c.element]);
+      case 'delete':
+        return makeElement('change', { operation: 'delete', path: c.path });
+      case 'move':
+        return makeElement('change', { operation: 'move', path: c.path, position: String(c.position) });
+      case 'modify': {
+        const list: XmlElement[] = [];
+        for (const name of Object.keys(c.set)) list.push(makeElement('change-attr', { name, operation: 'set', value: c.set[name]! }));
+        for (const name of c.unset) list.push(makeElement('change-attr', { name, operation: 'unset' }));
+        if (c.text !== undefined) {
+          list.push(makeElement('change-text', c.text === null ? { operation: 'unset' } : { operation: 'set', value: c.text }));
+        }
+        return makeElement('change', { operation: 'modify', path: c.path }, [makeElement('change-list', {}, list)]);
+      }
+    }
+  });
+  return makeElement('diff', { format: '2' }, [
+    makeElement('version', {}, [versionElement('source', patch.source), versionElement('target', patch.target)]),
+    ...changes,
+  ]);
+}
+
+function readVersion(el: XmlElement | undefined, which: string): CibVersion {
+  if (!el) badPatch(`<version> has no <${which}>`);
+  const n = (name: string): number => {
+    const text = el.attrs[name] ?? '0';
+    if (!/^\d+$/.test(text)) badPatch(`<${which}> ${name} '${text}' is not a number`);
+    return Number(text);
+  };
+  return { adminEpoch: n('admin_epoch'), epoch: n('epoch'), numUpdates: n('num_updates') };
+}
+
+function readPosition(c: XmlElement, path: string): number {
+  const text = c.attrs.position;
+  if (text === undefined || !/^\d+$/.test(text)) badPatch(`change needs a numeric position, got '${text ?? ''}'`, path);
+  return Number(text);
+}
+
+/** Reads a `<diff format="2">` document, as written by patchToXml or by Pacemaker (the modify change-result is ignored). */
+export function patchFromXml(el: XmlElement): CibPatch {
+  if (el.name !== 'diff' || el.attrs.format !== '2') badPatch(`expected <diff format="2">, got <${el.name}>`);
+  const version = el.children.find((c) => c.name === 'version');
+  const source = readVersion(version?.children.find((c) => c.name === 'source'), 'source');
+  const target = readVersion(version?.children.find((c) => c.name === 'target'), 'target');
+  const changes: XmlChange[] = [];
+  for (const c of el.children) {
+    if (c.name !== 'change') continue;
+    const path = c.attrs.path;
+    if (path === undefined) badPatch('change has no path');
+    switch (c.attrs.operation) {
+      case 'create': {
+        const element = c.children[0];
+        if (!element) badPatch('create has no element', path);
+        changes.push({ op: 'create', path, position: readPosition(c, path), element });
+        break;
+      }
+      case 'delete':
+        changes.push({ op: 'delete', path });
+        break;
+      case 'move':
+        changes.push({ op: 'move', path, position: readPosition(c, path) });
+        break;
+      case 'modify': {
+        const set: Record<string, string> = {};
+        const unset: string[] = [];
+        let text: string | null | undefined;
+        for (const item of c.children.find((x) => x.name === 'change-list')?.children ?? []) {
+          const op = item.attrs.operation;
+          if (item.name === 'change-text') text = op === 'unset' ? null : (item.attrs.value ?? '');
+          else if (item.name !== 'change-attr' || item.attrs.name === undefined) badPatch(`unexpected <${item.name}> in change-list`, path);
+          else if (op === 'set') set[item.attrs.name] = item.attrs.value ?? '';
+          else if (op === 'unset') unset.push(item.attrs.name);
+          else badPatch(`change-attr operation '${op ?? ''}' is not set or unset`, path);
+        }
+        changes.push(text === undefined ? { op: 'modify', path, set, unset } : { op: 'modify', path, set, unset, text });
+        break;
+      }
+      default:
+        badPatch(`unknown change operation '${c.attrs.operation ?? ''}'`, path);
+    }
+  }
+  return { source, target, changes };
+}

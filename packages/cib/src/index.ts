@@ -19,4 +19,6 @@ export {
   evaluateRule, evaluateExpression, ruleScore, unpackNvSets, compareTyped, compareVersionStrings,
   type RuleContext, type UnpackOptions,
 } from './rules.js';
-export { diffXml, diffCib, applyXmlChanges, applyPatch, type XmlChange, type CibPatch } from './diff.js';
+export {
+  diffXml, diffCib, applyXmlChanges, applyPatch, patchToXml, patchFromXml, type XmlChange, type CibPatch,
+} from './diff.js';
