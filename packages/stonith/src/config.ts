@@ -41,6 +41,8 @@ export interface DeviceTargeting {
   readonly providesUnfencing: boolean;
   /** pcmk_host_argument=none: never pass a plug to the device. */
   readonly passPlug: boolean;
+  /** pcmk_action_limit: actions this device runs at once (default 1); Infinity for -1. */
+  readonly actionLimit: number;
 }
 
 export const DEFAULT_RETRIES = 2;
@@ -167,6 +169,13 @@ export function parseTargeting(cfg: StonithDeviceConfig): DeviceTargeting {
     if (!/^-?\d+$/.test(p.priority)) throw badConfig(`${at('priority')}: '${p.priority}' is not an integer`);
     priority = Number(p.priority);
   }
+  let actionLimit = 1;
+  if (p.pcmk_action_limit !== undefined) {
+    if (!/^-?\d+$/.test(p.pcmk_action_limit) || Number(p.pcmk_action_limit) === 0 || Number(p.pcmk_action_limit) < -1) {
+      throw badConfig(`${at('pcmk_action_limit')}: '${p.pcmk_action_limit}' must be -1 (unlimited) or a positive integer`);
+    }
+    actionLimit = Number(p.pcmk_action_limit) === -1 ? Infinity : Number(p.pcmk_action_limit);
+  }
   const provides = cfg.meta?.provides ?? p.provides;
   return {
     id: cfg.id,
@@ -182,6 +191,7 @@ export function parseTargeting(cfg: StonithDeviceConfig): DeviceTargeting {
     priority,
     providesUnfencing: provides === 'unfencing',
     passPlug: p.pcmk_host_argument !== 'none',
+    actionLimit,
   };
 }
 

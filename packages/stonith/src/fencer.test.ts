@@ -231,6 +231,44 @@ describe('device selection without topology', () => {
   });
 });
 
+describe('pcmk_action_limit', () => {
+  const run = async (limit?: string) => {
+    const params: Record<string, string> = { pcmk_host_list: 'n1 n2 n3', ...(limit ? { pcmk_action_limit: limit } : {}) };
+    const { clock, fencer, dev: d } = setup({ devices: [dev('pdu', params)], levels: [] }, { pdu: (c) => new FakeDevice(c, {}, 1000) });
+    const t0 = clock.now();
+    const results = ['n1', 'n2', 'n3'].map((n) => fencer.fence({ target: n, action: 'off', origin: 'crm' }));
+    await clock.advance(10_000);
+    expect((await Promise.all(results)).every((r) => r.ok)).toBe(true);
+    return d.pdu!.calls.map((c) => c.at - t0);
+  };
+
+  it('runs one action at a time on a device by default', async () => {
+    expect(await run()).toEqual([0, 1000, 2000]);
+  });
+
+  it('runs them side by side when the limit allows', async () => {
+    expect(await run('-1')).toEqual([0, 0, 0]);
+    expect(await run('2')).toEqual([0, 0, 1000]);
+  });
+
+  it('lets a queued action that timed out leave the queue without blocking the device', async () => {
+    const { clock, fencer, dev: d } = setup(
+      { devices: [dev('pdu', { pcmk_host_list: 'n1 n2 n3', pcmk_off_timeout: '5s', pcmk_off_retries: '0' })], levels: [] },
+      { pdu: (c) => new FakeDevice(c, {}, 5500) },
+    );
+    const t0 = clock.now();
+    const a = fencer.fence({ target: 'n1', action: 'off', origin: 'crm' }); // 5.5 s < 6 s padded timeout
+    const b = fencer.fence({ target: 'n2', action: 'off', origin: 'crm' }); // waits 5.5 s, then has 0.5 s: times out
+    await clock.advance(30_000);
+    expect((await a).ok).toBe(true);
+    expect((await b).ok).toBe(false);
+    const c = fencer.fence({ target: 'n3', action: 'off', origin: 'crm' });
+    await clock.advance(30_000);
+    expect((await c).ok).toBe(true);
+    expect(d.pdu!.calls.map((x) => `${x.plug}@${x.at - t0}`)).toEqual(['n1@0', 'n2@5500', 'n3@30000']);
+  });
+});
+
 describe('delays', () => {
   it('waits pcmk_delay_base plus a random share up to pcmk_delay_max, plus the caller\'s delay', async () => {
     const { clock, fencer, dev: d } = setup(

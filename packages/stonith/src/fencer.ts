@@ -128,6 +128,9 @@ interface Configured {
   readonly key: string;
   device?: FenceDevice;
   listCache?: { readonly at: number; readonly plugs: readonly string[] };
+  /** Actions running on the device now, and those waiting for pcmk_action_limit. */
+  running: number;
+  readonly waiting: (() => void)[];
 }
 
 interface InFlight {
@@ -170,7 +173,7 @@ export class Fencer {
       const targeting = parseTargeting(cfg);
       const key = JSON.stringify([cfg.type, cfg.params, cfg.meta ?? {}]);
       const old = this.devices.get(cfg.id);
-      next.set(cfg.id, old && old.key === key ? old : { config: cfg, targeting, key });
+      next.set(cfg.id, old && old.key === key ? old : { config: cfg, targeting, key, running: 0, waiting: [] });
     }
     validateLevels(config.levels, new Set(next.keys()));
     this.devices = next;
@@ -333,7 +336,7 @@ export class Fencer {
       if (remaining <= 0 || signal.aborted) break;
       const startedAt = this.opts.clock.now();
       try {
-        await this.bounded(remaining, signal, (s) => runAction(device, action, { ...(plug !== undefined ? { plug } : {}), signal: s }), `${t.id} ${action} ${entry.target}`);
+        await this.bounded(remaining, signal, (s) => this.limited(member, s, () => runAction(device, action, { ...(plug !== undefined ? { plug } : {}), signal: s })), `${t.id} ${action} ${entry.target}`);
         this.record(entry, { level: levelIndex, device: t.id, action, ok: true, startedAt, completedAt: this.opts.clock.now() });
         return true;
       } catch (err) {
@@ -341,6 +344,66 @@ export class Fencer {
       }
     }
     return false;
+  }
+
+  /**
+   * pcmk_action_limit: many PDUs and BMCs take one connection at a time.
+   * Waiting counts against the action's timeout: an aborted waiter leaves the
+   * queue, and an aborted runner hands its slot on at once rather than when
+   * its (told to stop) device call finally returns.
+   */
+  private limited<T>(member: Configured, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        signal.removeEventListener('abort', release);
+        const next = member.waiting.shift();
+        if (next) next();
+        else member.running--;
+      };
+      const start = (): void => {
+        signal.removeEventListener('abort', dropWaiter);
+        // The caller holds a slot here (taken directly, or handed on by release()).
+        if (signal.aborted) {
+          release();
+          reject(new StonithError('VIGIL_STONITH_CANCELLED', 'cancelled while waiting for the device'));
+          return;
+        }
+        signal.addEventListener('abort', release, { once: true });
+        let running: Promise<T>;
+        try {
+          running = work();
+        } catch (err) {
+          release();
+          reject(err);
+          return;
+        }
+        running.then(
+          (v) => {
+            release();
+            resolve(v);
+          },
+          (e: unknown) => {
+            release();
+            reject(e);
+          },
+        );
+      };
+      const dropWaiter = (): void => {
+        const i = member.waiting.indexOf(start);
+        if (i >= 0) member.waiting.splice(i, 1);
+        reject(new StonithError('VIGIL_STONITH_CANCELLED', 'cancelled while waiting for the device'));
+      };
+      if (member.running < member.targeting.actionLimit) {
+        member.running++;
+        start();
+      } else {
+        member.waiting.push(start);
+        signal.addEventListener('abort', dropWaiter, { once: true });
+      }
+    });
   }
 
   private async canFence(d: Configured, target: string, signal?: AbortSignal): Promise<boolean> {
