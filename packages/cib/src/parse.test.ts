@@ -53,6 +53,12 @@ describe('bad input is refused with a code and a message naming the place', () =
       message: /^cib\.xml: primitive 'r1': id: id 'r1' is already used by a <primitive>$/,
     },
     {
+      name: 'two nodes with one name',
+      text: cibText({ nodes: '<node id="1" uname="node1"/><node id="2" uname="node1"/>' }),
+      code: 'VIGIL_CIB_DUPLICATE_ID',
+      message: /^cib\.xml: node '2': uname: node name 'node1' is used twice$/,
+    },
+    {
       name: 'id that is not an XML id',
       text: cibText({ resources: prim('web:0') }),
       code: 'VIGIL_CIB_BAD_ID',

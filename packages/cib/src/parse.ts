@@ -305,7 +305,7 @@ class CibReader {
     const isReference = REFERENCE_ELEMENTS.has(el.name) || (inAcl && el.name === 'role') || el.name === 'node';
     if (id !== undefined && !isReference) {
       // The schema types these ids as XML IDs; a ':' in particular would clash with clone instance names (rsc:0).
-      if (el.name !== 'node' && !XML_ID_RE.test(id)) {
+      if (!XML_ID_RE.test(id)) {
         this.fail('VIGIL_CIB_BAD_ID', `'${id}' is not a valid id (a letter or '_', then letters, digits, '_', '-', '.')`, el, 'id');
       }
       const seen = this.ids.get(id);
@@ -343,6 +343,7 @@ class CibReader {
     const crmConfig = crmConfigEl ? this.nvsets(crmConfigEl, ['cluster_property_set']) : [];
     const nodesEl = firstChild(el, 'nodes');
     const nodes = nodesEl ? childElements(nodesEl, 'node').map((n) => this.node(n)) : [];
+    this.checkNodesUnique(nodes);
 
     const resourcesEl = firstChild(el, 'resources');
     // Templates first: primitives anywhere may name one.
@@ -570,6 +571,17 @@ class CibReader {
     const score = this.score(el, 'score');
     if (score !== undefined) node.score = score;
     return node;
+  }
+
+  private checkNodesUnique(nodes: readonly CibNode[]): void {
+    const ids = new Set<string>();
+    const unames = new Set<string>();
+    for (const n of nodes) {
+      if (ids.has(n.id)) this.fail('VIGIL_CIB_DUPLICATE_ID', `node id '${n.id}' is used twice`, n.xml, 'id');
+      if (unames.has(n.uname)) this.fail('VIGIL_CIB_DUPLICATE_ID', `node name '${n.uname}' is used twice`, n.xml, 'uname');
+      ids.add(n.id);
+      unames.add(n.uname);
+    }
   }
 
   // ---------------------------------------------------------- resources
