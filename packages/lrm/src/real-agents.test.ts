@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AgentExecutor, MemoryAttributeStore, OcfRc, OpStatus, parseAgentSpec } from '@vigil/ra';
+import { createServer, get, type Server } from 'node:http';
+import { AgentExecutor, MemoryAttributeStore, NativeAgentRegistry, OcfRc, OpStatus, parseAgentSpec, type Agent } from '@vigil/ra';
 import { LocalResourceManager, type OpResult } from './index.js';
 
 const FIXTURES = fileURLToPath(new URL('../test-fixtures', import.meta.url));
@@ -15,10 +16,13 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-async function rig(ocfRoot?: string) {
+async function rig(ocfRoot?: string, natives?: NativeAgentRegistry) {
   const dir = await mkdtemp(join(tmpdir(), 'vigil-lrm-'));
   const attributes = new MemoryAttributeStore();
-  const executor = new AgentExecutor({ nodeName: 'n1', stateDir: dir, attributes, killGraceMs: 1000, ...(ocfRoot ? { ocfRoot } : {}) });
+  const executor = new AgentExecutor({
+    nodeName: 'n1', stateDir: dir, attributes, killGraceMs: 1000,
+    ...(ocfRoot ? { ocfRoot } : {}), ...(natives ? { natives } : {}),
+  });
   await executor.start();
   const lrm = new LocalResourceManager({ nodeName: 'n1', runner: executor });
   cleanups.push(async () => {
@@ -83,5 +87,57 @@ describe('LRM with a crashing agent (fixture)', () => {
     const after = await runs();
     await new Promise((r) => setTimeout(r, 600));
     expect(await runs()).toBe(after);
+  });
+});
+
+describe('a native agent managing an in-process HTTP service', () => {
+  it('starts, monitors over loopback, notices the service dying, stops', async () => {
+    let server: Server | undefined;
+    const probe = (port: number) =>
+      new Promise<number>((resolve) => {
+        const req = get({ host: '127.0.0.1', port, path: '/health', timeout: 2000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', () => resolve(0));
+        req.on('timeout', () => req.destroy());
+      });
+    let port = 0;
+    const http: Agent = {
+      metadata: { name: 'http', parameters: [{ name: 'body', required: true, unique: false, reloadable: false, deprecated: false, type: 'string' }], actions: [] },
+      async start(ctx) {
+        const s = createServer((_req, res) => res.end(ctx.params['body']));
+        await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+        port = (s.address() as { port: number }).port;
+        server = s;
+      },
+      async stop() {
+        const s = server;
+        server = undefined;
+        if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+      },
+      async monitor() {
+        if (!server) return OcfRc.NOT_RUNNING;
+        return (await probe(port)) === 200 ? OcfRc.SUCCESS : { rc: OcfRc.ERR_GENERIC, reason: 'health check failed' };
+      },
+    };
+    const natives = new NativeAgentRegistry();
+    natives.register('http', http, 'vigil');
+    const { lrm } = await rig(undefined, natives);
+    const resource = { id: 'api', agent: parseAgentSpec('ocf:vigil:http'), params: { body: 'ok' } };
+    const reported: Array<[number, string | undefined]> = [];
+    lrm.on('result', (r) => r.action === 'monitor' && reported.push([r.rc, r.exitReason]));
+    expect((await lrm.exec({ resource, action: 'start' })).rc).toBe(0);
+    expect(await probe(port)).toBe(200);
+    expect((await lrm.exec({ resource, action: 'monitor', intervalMs: 100 })).rc).toBe(0);
+    // The service dies behind the agent's back: its socket closes but the agent still thinks it runs.
+    const dying = server!;
+    dying.closeAllConnections();
+    await new Promise<void>((resolve) => dying.close(() => resolve()));
+    await waitFor(() => reported.length >= 2, 'the failure to be reported');
+    expect(reported[1]).toEqual([OcfRc.ERR_GENERIC, 'health check failed']);
+    expect(lrm.history('api').some((r) => r.id === 'api_last_failure_0')).toBe(true);
+    expect((await lrm.exec({ resource, action: 'stop' })).rc).toBe(0);
+    expect(lrm.recurringOps()).toEqual([]);
   });
 });
