@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { Server as SshServer, utils as sshUtils } from 'ssh2';
 import { SshFenceDevice, hostKeyMatches } from './ssh-device.js';
 import { isStonithError } from './errors.js';
 import { freeTcpPort, haveSshd } from '../test-fixtures/harness.js';
@@ -102,5 +104,70 @@ describe('SSH device configuration', () => {
     expect(hostKeyMatches(line, Buffer.from('other'))).toBe(false);
     const fp = `SHA256:${createHash('sha256').update(blob).digest('base64')}`;
     expect(hostKeyMatches(fp, blob)).toBe(true);
+  });
+});
+
+describe('SSH password login (ssh2\'s own server on loopback)', () => {
+  let ssh: SshServer;
+  let sshPort: number;
+  let hostPub: string;
+  let host: NetServer;
+  let hostPort: number;
+  const hostSockets = new Set<Socket>();
+  const commands: string[] = [];
+
+  beforeAll(async () => {
+    host = createServer((s) => {
+      hostSockets.add(s);
+      s.on('close', () => hostSockets.delete(s));
+    });
+    await new Promise<void>((r) => host.listen(0, '127.0.0.1', r));
+    hostPort = (host.address() as { port: number }).port;
+    const keys = sshUtils.generateKeyPairSync('ed25519');
+    hostPub = keys.public;
+    ssh = new SshServer({ hostKeys: [keys.private] }, (client) => {
+      client.on('error', () => undefined);
+      client.on('authentication', (ctx) => {
+        if (ctx.method === 'password' && ctx.username === 'root' && ctx.password === 'hunter2') ctx.accept();
+        else ctx.reject(['password']);
+      });
+      client.on('ready', () => {
+        client.on('session', (accept) => {
+          accept().on('exec', (acceptExec, _reject, info) => {
+            const stream = acceptExec();
+            commands.push(info.command);
+            if (info.command === 'poweroff') {
+              // "the host" goes away: its service stops accepting connections
+              host.close();
+              for (const sock of hostSockets) sock.destroy();
+            }
+            stream.exit(0);
+            stream.end();
+          });
+        });
+      });
+    });
+    await new Promise<void>((r) => ssh.listen(0, '127.0.0.1', r));
+    sshPort = (ssh.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    host.close();
+    await new Promise<void>((r) => ssh.close(() => r()));
+  });
+
+  const device = (password: string): SshFenceDevice =>
+    SshFenceDevice.fromParams({ ip: '127.0.0.1', ipport: String(sshPort), password, host_key: hostPub, off_command: 'poweroff', death_port: String(hostPort), death_checks: '2', power_timeout: '15' });
+
+  it('refuses a wrong password before running anything', async () => {
+    const err = await device('letmein').off().catch((e: unknown) => e);
+    expect(isStonithError(err, 'VIGIL_STONITH_AUTH_PASSWORD')).toBe(true);
+    expect(commands).toEqual([]);
+    expect(await device('hunter2').status()).toBe('on');
+  });
+
+  it('logs in with the password, powers off, and proves the host dead', async () => {
+    await device('hunter2').off();
+    expect(commands).toEqual(['poweroff']);
+    expect(await device('hunter2').status()).toBe('off');
   });
 });
