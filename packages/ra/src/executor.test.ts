@@ -71,6 +71,25 @@ describe.skipIf(!haveHeartbeat)('ocf:heartbeat agents (resource-agents package)'
     expect((await ex.run(req('monitor'))).rc).toBe(OcfRc.NOT_RUNNING);
   });
 
+  it('Dummy: migrate_to / migrate_from between two executors, reload and validate-all', async () => {
+    const a = await executor({ nodeName: 'a' });
+    const b = await executor({ nodeName: 'b' });
+    const agent = parseAgentSpec('ocf:heartbeat:Dummy');
+    const meta = { migrate_source: 'a', migrate_target: 'b' };
+    const on = (ex: AgentExecutor, action: string) => ex.run({ resourceId: 'vm', agent, action, meta });
+    expect((await on(a, 'start')).rc).toBe(0);
+    const to = await on(a, 'migrate_to');
+    expect(to.rc).toBe(0);
+    expect(to.stderr).toContain('Migrating vm to b.');
+    expect((await on(a, 'monitor')).rc).toBe(OcfRc.NOT_RUNNING);
+    const from = await on(b, 'migrate_from');
+    expect([from.rc, from.stderr.includes('Migrating vm from a.')]).toEqual([0, true]);
+    expect((await on(b, 'monitor')).rc).toBe(0);
+    expect((await on(b, 'reload')).rc).toBe(0);
+    expect((await on(b, 'validate-all')).rc).toBe(0);
+    expect((await on(b, 'stop')).rc).toBe(0);
+  });
+
   it('anything: manages a real long-running process', async () => {
     const ex = await executor();
     const pidfile = join(ex.rscTmpDir, 'sleeper.pid');
