@@ -249,8 +249,13 @@ export class MembershipCore {
     if (hb.configDigest !== o.configDigest) return;
     if (link < 0 || link >= p.linkCount) return;
     if (packetSeq !== Infinity) {
-      // Overtaken by a newer heartbeat: its echo and reports describe the past.
-      if (packetSeq < p.lastHeartbeatSeq) return;
+      // Overtaken by a newer heartbeat (copies on other links, reordering): it still
+      // proves its link works, but its echo and reports describe the past.
+      if (packetSeq < p.lastHeartbeatSeq) {
+        p.linkHeardMs[link] = nowMs;
+        this.updatePeer(from, nowMs);
+        return;
+      }
       p.lastHeartbeatSeq = packetSeq;
     }
     const wasHearing = p.hears(nowMs, o.tokenTimeoutMs);
