@@ -110,13 +110,10 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr.push(chunk);
       if (!options.onStderrLine) return;
-      lineBuf += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = lineBuf.indexOf('\n')) >= 0) {
-        options.onStderrLine(lineBuf.slice(0, nl));
-        lineBuf = lineBuf.slice(nl + 1);
-      }
-      if (lineBuf.length > MAX_LINE_BYTES) lineBuf = lineBuf.slice(-MAX_LINE_BYTES);
+      const lines = (lineBuf + chunk.toString('utf8')).split('\n');
+      lineBuf = lines.pop() ?? '';
+      for (const line of lines) options.onStderrLine(line.length > MAX_LINE_BYTES ? line.slice(0, MAX_LINE_BYTES) : line);
+      if (lineBuf.length > MAX_LINE_BYTES) lineBuf = lineBuf.slice(0, MAX_LINE_BYTES);
     });
 
     const finish = (outcome: Omit<ProcessOutcome, 'stdout' | 'stderr' | 'outputDroppedBytes' | 'timedOut' | 'cancelled'>): void => {
