@@ -75,7 +75,7 @@ export interface IpmiClientOptions {
   /** Privilege level the session asks for; administrator by default. */
   readonly privilege?: PrivilegeName;
   /** BMC key (Kg) when the BMC is configured with one. */
-  readonly bmcKey?: string;
+  readonly bmcKey?: Buffer;
   /** How long one attempt waits for an answer. */
   readonly attemptTimeoutMs?: number;
   /** Attempts per message, the first one included. */
@@ -121,7 +121,6 @@ export class IpmiLanplusClient {
   /** Open a socket and an authenticated, encrypted RMCP+ session at the asked privilege. */
   static async connect(opts: IpmiClientOptions): Promise<IpmiLanplusClient> {
     if (!opts.host) throw new StonithError('VIGIL_STONITH_BAD_PARAM', 'IPMI: no BMC address (ip) given');
-    if (!opts.username && opts.username !== '') throw new StonithError('VIGIL_STONITH_BAD_PARAM', 'IPMI: no username given');
     const family = opts.host.includes(':') ? 'udp6' : 'udp4';
     const socket = createSocket(family);
     await new Promise<void>((resolve, reject) => {
@@ -214,7 +213,7 @@ export class IpmiLanplusClient {
       role,
       username,
       password,
-      ...(this.opts.bmcKey ? { bmcKey: Buffer.from(this.opts.bmcKey, 'utf8') } : {}),
+      ...(this.opts.bmcKey && this.opts.bmcKey.length > 0 ? { bmcKey: this.opts.bmcKey } : {}),
     };
     // The BMC proves it knows the user's password first; a mismatch here means
     // our password is wrong, and we stop before sending anything that acts.

@@ -44,8 +44,13 @@ export function ipmiConfigFromParams(params: DeviceParams): IpmiDeviceConfig {
   if (!privilege) throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: privlvl must be callback, user, operator or administrator, not '${privRaw}'`);
   const method = optionalParam(params, ['method']) ?? 'onoff';
   if (method !== 'onoff' && method !== 'cycle') throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: method must be onoff or cycle, not '${method}'`);
-  const bmcKey = optionalParam(params, ['kg']);
+  const kg = optionalParam(params, ['kg']);
   const hexKg = optionalParam(params, ['hexadecimal_kg']);
+  if (hexKg !== undefined && !/^(?:[0-9a-fA-F]{2})+$/.test(hexKg)) {
+    throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: hexadecimal_kg must be an even number of hex digits`);
+  }
+  const bmcKey = hexKg !== undefined ? Buffer.from(hexKg, 'hex') : kg !== undefined ? Buffer.from(kg, 'utf8') : undefined;
+  if (bmcKey && bmcKey.length > 20) throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: the BMC key (Kg) is longer than 20 bytes`);
   return {
     client: {
       host: requireParam(params, ['ip', 'ipaddr'], NAME),
@@ -55,7 +60,7 @@ export function ipmiConfigFromParams(params: DeviceParams): IpmiDeviceConfig {
       privilege,
       attemptTimeoutMs: secondsParamMs(params, ['attempt_timeout'], 2000, NAME),
       attempts: intParam(params, ['retries', 'retry_on'], 3, NAME, 1),
-      ...(hexKg ? { bmcKey: Buffer.from(hexKg, 'hex').toString('latin1') } : bmcKey ? { bmcKey } : {}),
+      ...(bmcKey ? { bmcKey } : {}),
     },
     powerTimeoutMs: secondsParamMs(params, ['power_timeout'], 20_000, NAME),
     powerWaitMs: secondsParamMs(params, ['power_wait'], 0, NAME),
@@ -111,6 +116,9 @@ export class IpmiFenceDevice implements FenceDevice {
   }
 
   private async setPower(c: IpmiLanplusClient, want: PowerState, opts: ActionOptions): Promise<void> {
+    // Already there, read back from the BMC: that is a confirmation, and some
+    // BMCs refuse a power command for the state they are in.
+    if ((await c.chassisPowerIsOn()) === (want === 'on')) return;
     await c.chassisControl(want);
     if (this.config.powerWaitMs > 0) await new Promise((r) => setTimeout(r, this.config.powerWaitMs));
     const reached = await pollUntil(async () => (await c.chassisPowerIsOn()) === (want === 'on'), {

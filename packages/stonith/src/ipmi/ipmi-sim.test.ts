@@ -109,5 +109,6 @@ describe('IPMI lanplus error paths without a BMC', () => {
     expect(() => IpmiFenceDevice.fromParams({ username: 'a' })).toThrow(/parameter 'ip' is required/);
     expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', privlvl: 'root' })).toThrow(/privlvl must be/);
     expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', ipport: 'x' })).toThrow(/ipport/);
+    expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', hexadecimal_kg: 'abc' })).toThrow(/hexadecimal_kg must be/);
   });
 });
