@@ -53,6 +53,18 @@ describe('bad input is refused with a code and a message naming the place', () =
       message: /^cib\.xml: primitive 'r1': id: id 'r1' is already used by a <primitive>$/,
     },
     {
+      name: 'misspelt element inside a primitive',
+      text: cibText({ resources: prim('r1', '', '<operation><op id="m" name="monitor" interval="10s"/></operation>') }),
+      code: 'VIGIL_CIB_UNKNOWN_ELEMENT',
+      message: /^cib\.xml: primitive 'r1': <operation> is not allowed in <primitive>$/,
+    },
+    {
+      name: 'unknown rule condition',
+      text: cibWithRule('<rule id="rule1" score="1"><expresion id="e1" attribute="a" operation="defined"/></rule>'),
+      code: 'VIGIL_CIB_UNKNOWN_ELEMENT',
+      message: /rule 'rule1': <expresion> is not allowed in <rule>/,
+    },
+    {
       name: 'two nodes with one name',
       text: cibText({ nodes: '<node id="1" uname="node1"/><node id="2" uname="node1"/>' }),
       code: 'VIGIL_CIB_DUPLICATE_ID',

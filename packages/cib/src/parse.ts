@@ -71,6 +71,17 @@ const NVSET_KINDS: ReadonlySet<string> = new Set([
 const REFERENCE_ELEMENTS: ReadonlySet<string> = new Set(['resource_ref', 'obj_ref', 'role_ref']);
 const ACL_HOLDERS: ReadonlySet<string> = new Set(['acl_target', 'acl_group', 'acl_user']);
 
+// What each resource element may hold. Nesting errors (a group in a group)
+// are reported by the resource readers with a sharper message, so those
+// names are allowed here.
+const NESTABLE = ['primitive', 'group', 'clone', 'master', 'bundle'];
+const PRIMITIVE_CHILDREN: ReadonlySet<string> = new Set(['meta_attributes', 'instance_attributes', 'operations', 'utilization']);
+const GROUP_CHILDREN: ReadonlySet<string> = new Set([...NESTABLE, 'meta_attributes', 'instance_attributes', 'utilization']);
+const CLONE_CHILDREN = GROUP_CHILDREN;
+const BUNDLE_CHILDREN: ReadonlySet<string> = new Set([
+  ...NESTABLE, 'docker', 'podman', 'rkt', 'network', 'storage', 'meta_attributes', 'instance_attributes', 'utilization',
+]);
+
 const XML_ID_RE = /^[\p{L}_][\p{L}\p{N}_.-]*$/u;
 
 const EXPRESSION_OPERATIONS: ReadonlySet<string> = new Set([
@@ -462,7 +473,7 @@ class CibReader {
           expressions.push({ kind: 'rule', rule: this.rule(c) });
           break;
         default:
-          break;
+          this.unexpectedChild(target, c);
       }
     }
     const rule: Mutable<Rule> = {
@@ -602,6 +613,18 @@ class CibReader {
     }
   }
 
+  /**
+   * A misspelt element (<operation> for <operations>) would otherwise vanish
+   * silently, taking its monitors or settings with it.
+   */
+  private checkChildren(el: XmlElement, allowed: ReadonlySet<string>): void {
+    for (const c of el.children) if (!allowed.has(c.name)) this.unexpectedChild(el, c);
+  }
+
+  private unexpectedChild(parent: XmlElement, child: XmlElement): never {
+    this.fail('VIGIL_CIB_UNKNOWN_ELEMENT', `<${child.name}> is not allowed in <${parent.name}>`, parent);
+  }
+
   private register<T extends Resource>(r: T): T {
     this.resources.set(r.id, r);
     return r;
@@ -670,6 +693,7 @@ class CibReader {
   }
 
   private template(el: XmlElement): Template {
+    this.checkChildren(el, PRIMITIVE_CHILDREN);
     const agent = this.agent(el);
     const t: Mutable<Template> = {
       id: this.id(el),
@@ -686,6 +710,7 @@ class CibReader {
   }
 
   private primitive(el: XmlElement): Primitive {
+    this.checkChildren(el, PRIMITIVE_CHILDREN);
     const common = this.common(el);
     const templateId = el.attrs.template;
     let tmpl: Template | undefined;
@@ -720,6 +745,7 @@ class CibReader {
   }
 
   private group(el: XmlElement): Group {
+    this.checkChildren(el, GROUP_CHILDREN);
     const common = this.common(el);
     const children: Primitive[] = [];
     for (const c of el.children) {
@@ -733,6 +759,7 @@ class CibReader {
   }
 
   private clone(el: XmlElement): Clone {
+    this.checkChildren(el, CLONE_CHILDREN);
     const common = this.common(el);
     let child: Primitive | Group | undefined;
     for (const c of el.children) {
@@ -755,6 +782,7 @@ class CibReader {
   }
 
   private bundle(el: XmlElement): Bundle {
+    this.checkChildren(el, BUNDLE_CHILDREN);
     const common = this.common(el);
     const b: Mutable<Bundle> = { kind: 'bundle', ...common };
     for (const c of el.children) {
