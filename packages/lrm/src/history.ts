@@ -16,6 +16,8 @@ export interface OpRecord {
   readonly transitionKey?: string;
   readonly transitionMagic?: string;
   readonly opDigest: string;
+  /** Digest over the non-reloadable parameters, when they are known. */
+  readonly opRestartDigest?: string;
   /** Seconds since the epoch. */
   readonly lastRcChange: number;
   readonly lastRun: number;
@@ -59,6 +61,7 @@ export function opRecordAttributes(r: OpRecord): Array<[string, string]> {
     ['queue-time', String(r.queueTimeMs)],
     ['op-digest', r.opDigest],
   );
+  if (r.opRestartDigest !== undefined) attrs.push(['op-restart-digest', r.opRestartDigest]);
   if (r.migrateSource !== undefined) attrs.push(['migrate_source', r.migrateSource]);
   if (r.migrateTarget !== undefined) attrs.push(['migrate_target', r.migrateTarget]);
   return attrs;

@@ -183,6 +183,24 @@ describe('history records', () => {
   });
 });
 
+describe('restart digest', () => {
+  it('ignores reloadable parameters, so a reload-only change keeps it', async () => {
+    const { lrm } = setup();
+    const def = (fake: string, state: string): ResourceDef => ({
+      id: 'd', agent: parseAgentSpec('ocf:heartbeat:Dummy'), params: { fake, state }, reloadableParams: ['fake'],
+    });
+    const a = (await lrm.exec({ resource: def('1', '/s'), action: 'start' })).record;
+    const b = (await lrm.exec({ resource: def('2', '/s'), action: 'start' })).record;
+    const c = (await lrm.exec({ resource: def('2', '/t'), action: 'start' })).record;
+    expect(a.opDigest).not.toBe(b.opDigest);
+    expect(a.opRestartDigest).toBe(b.opRestartDigest);
+    expect(c.opRestartDigest).not.toBe(b.opRestartDigest);
+    const { parseCib } = await import('@vigil/cib');
+    const cib = parseCib(`<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status><node_state id="n1" uname="n1">${lrm.toXml()}</node_state></status></cib>`);
+    expect(cib.status[0]!.lrmResources[0]!.ops[0]!.opRestartDigest).toBe(c.opRestartDigest);
+  });
+});
+
 describe('op digest', () => {
   it('changes with a parameter value and only then', () => {
     const base = opDigest({ ip: '10.0.0.1', cidr_netmask: '24' });

@@ -13,6 +13,12 @@ export interface ResourceDef {
   readonly params?: Readonly<Record<string, string>>;
   /** Resource meta attributes (OCF_RESKEY_CRM_meta_*), e.g. clone_max. */
   readonly meta?: Readonly<Record<string, string>>;
+  /**
+   * Parameters the agent marks reloadable="1" (from its meta-data). When
+   * given, records also carry op-restart-digest over the other parameters,
+   * so the scheduler can tell a reload-agent change from a restart change.
+   */
+  readonly reloadableParams?: readonly string[];
 }
 
 export interface OpRequest {
@@ -343,6 +349,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       ...(request.transitionKey !== undefined ? { transitionKey: request.transitionKey } : {}),
       ...(magic !== undefined ? { transitionMagic: magic } : {}),
       opDigest: this.digestOf(rs, request.resource.params ?? {}),
+      ...(request.resource.reloadableParams ? { opRestartDigest: restartDigest(request.resource) } : {}),
       lastRcChange: previous && previous.rcCode === r.rc && previous.operation === request.action ? previous.lastRcChange : nowSec,
       lastRun: nowSec,
       execTimeMs: r.execTimeMs,
@@ -424,6 +431,13 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       callId: task.callId, queueTimeMs: now - task.enqueuedAt, record, failed: false,
     };
   }
+}
+
+function restartDigest(def: ResourceDef): string {
+  const reloadable = new Set(def.reloadableParams ?? []);
+  const rest: Record<string, string> = {};
+  for (const [k, v] of Object.entries(def.params ?? {})) if (!reloadable.has(k)) rest[k] = v;
+  return opDigest(rest);
 }
 
 // migrate_to / migrate_from records name both ends, which the scheduler needs
