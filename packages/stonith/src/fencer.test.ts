@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Fencer, type FencerConfig } from './fencer.js';
+import { Fencer, describeHistoryEntry, type FencerConfig } from './fencer.js';
 import { ManualClock, sleep, type Clock } from './clock.js';
 import { StonithError, isStonithError } from './errors.js';
 import type { ActionOptions, DeviceMetadata, FenceDevice, PowerState } from './device.js';
@@ -343,6 +343,37 @@ describe('merging, confirmation, unfencing', () => {
     expect(d.power!.calls).toHaveLength(0);
     // unfencing is not fencing
     expect(fencer.isFencedSince('n1', 0)).toBe(false);
+  });
+});
+
+describe('history', () => {
+  it('counts failures since the last success and describes each entry in one line', async () => {
+    let works = false;
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const device = new FakeDevice(clock);
+    const fencer = new Fencer(
+      { clock, createDevice: () => (works ? device : new FakeDevice(clock, { off: 'fail' })) },
+      { devices: [dev('a', { pcmk_host_list: 'n1', pcmk_off_retries: '0' })], levels: [] },
+    );
+    const attempt = async (): Promise<void> => {
+      const r = fencer.fence({ target: 'n1', action: 'off', origin: 'node2' });
+      await clock.advance(1_000);
+      await r;
+    };
+    await attempt();
+    await attempt();
+    expect(fencer.consecutiveFailures('n1')).toBe(2);
+    const [failed] = fencer.history('n1');
+    expect(describeHistoryEntry(failed!)).toBe(
+      'off of n1 FAILED at 2026-01-01T00:00:00.100Z, requested by node2: fencing n1 (off) failed at every level: level 1 a off: fake off failed',
+    );
+    fencer.confirm('n1', 'operator:alice');
+    expect(fencer.consecutiveFailures('n1')).toBe(0);
+    expect(describeHistoryEntry(fencer.history('n1')[2]!)).toBe('off of n1 confirmed by operator:alice (no device) at 2026-01-01T00:00:02.000Z, requested by operator:alice');
+    works = true;
+    fencer.configure({ devices: [dev('b', { pcmk_host_list: 'n1' })], levels: [] });
+    await attempt();
+    expect(describeHistoryEntry(fencer.history('n1')[3]!)).toBe('off of n1 succeeded through b at 2026-01-01T00:00:02.100Z, requested by node2');
   });
 });
 

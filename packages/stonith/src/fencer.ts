@@ -250,6 +250,21 @@ export class Fencer {
     return this.entries.some((e) => e.target === node && e.action !== 'on' && e.state === 'success' && (e.completedAt ?? -Infinity) >= sinceMs);
   }
 
+  /**
+   * Failed fencing attempts of the node since its last success: what the
+   * cluster compares with stonith-max-attempts before it stops retrying.
+   */
+  consecutiveFailures(node: string): number {
+    let n = 0;
+    for (let i = this.entries.length - 1; i >= 0; i--) {
+      const e = this.entries[i]!;
+      if (e.target !== node || e.action === 'on' || e.state === 'pending') continue;
+      if (e.state === 'success') break;
+      n++;
+    }
+    return n;
+  }
+
   /** Devices that can fence the target, in the order they would be tried without topology. */
   async capableDevices(target: string, signal?: AbortSignal): Promise<string[]> {
     const out: Configured[] = [];
@@ -569,4 +584,20 @@ function sortByPriority(devices: Configured[]): Configured[] {
 
 function snapshot(e: MutableEntry): FenceHistoryEntry {
   return { ...e, origins: [...e.origins], devices: [...e.devices], attempts: [...e.attempts] };
+}
+
+/** One line per entry, for `vigil fence history` and logs. Times are ISO 8601 UTC. */
+export function describeHistoryEntry(e: FenceHistoryEntry): string {
+  const when = (ms: number | undefined): string => (ms === undefined ? '-' : new Date(ms).toISOString());
+  const who = `requested by ${e.origins.join(', ')}`;
+  switch (e.state) {
+    case 'pending':
+      return `${e.action} of ${e.target} pending since ${when(e.startedAt)}, ${who}`;
+    case 'success':
+      return e.confirmedBy !== undefined
+        ? `${e.action} of ${e.target} confirmed by ${e.confirmedBy} (no device) at ${when(e.completedAt)}, ${who}`
+        : `${e.action} of ${e.target} succeeded through ${e.devices.join(' + ')} at ${when(e.completedAt)}, ${who}`;
+    case 'failed':
+      return `${e.action} of ${e.target} FAILED at ${when(e.completedAt)}, ${who}: ${e.reason ?? e.code ?? 'unknown'}`;
+  }
 }
