@@ -1,5 +1,17 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluateRule, parseCib, ruleScore, unpackNvSets, type LocationConstraint, type Rule, type RuleContext } from './index.js';
+import {
+  clusterOptions,
+  evaluateRule,
+  findResource,
+  parseCib,
+  ruleScore,
+  unpackNvSets,
+  type LocationConstraint,
+  type Rule,
+  type RuleContext,
+} from './index.js';
 import { cibText, cibWithRule } from './test-support/cib-text.js';
 
 const utc = (y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number => Date.UTC(y, mo - 1, d, h, mi, s) / 1000;
@@ -230,5 +242,57 @@ describe('unpackNvSets', () => {
 
   it('lets later sets win with overwrite', () => {
     expect(unpackNvSets(sets, { nowSec: 0 }, { overwrite: true }).stickiness).toBe('low');
+  });
+});
+
+describe('Pacemaker rule-* regression CIBs', () => {
+  const ctsDir = process.env.VIGIL_CTS_DIR ?? join(import.meta.dirname, '../../../../shared/cts-scheduler/xml');
+  const files = existsSync(ctsDir) ? readdirSync(ctsDir).filter((f) => /^rule-.*-(no-)?match\.xml$/.test(f)).sort() : [];
+
+  // Each case bans a resource from node 1 when its one rule matches node 1's attributes; the file name says whether it should.
+  it.skipIf(files.length === 0)(`agree with the expected match (${files.length || `skipped: ${ctsDir} not found`})`, () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    for (const file of files) {
+      const cib = parseCib(readFileSync(join(ctsDir, file), 'utf8'), { source: file, strict: true });
+      const node = cib.configuration.nodes[0]!;
+      const nodeAttrs = { ...unpackNvSets(node.instanceAttributes, { nowSec: 0 }), '#uname': node.uname, '#id': node.id };
+      const location = cib.configuration.constraints.find((c): c is LocationConstraint => c.kind === 'rsc_location' && c.rules.length > 0)!;
+      const expected = !file.endsWith('-no-match.xml');
+      expect({ file, matches: evaluateRule(location.rules[0]!, { nodeAttrs, nowSec: 0 }) }).toEqual({ file, matches: expected });
+    }
+  });
+});
+
+describe("Pacemaker's nvpair-date-rules-1 case (execution time 12:00 -05:00)", () => {
+  const ctsDir = process.env.VIGIL_CTS_DIR ?? join(import.meta.dirname, '../../../../shared/cts-scheduler/xml');
+  const file = join(ctsDir, 'nvpair-date-rules-1.xml');
+
+  it.skipIf(!existsSync(file))(`activates exactly the sets its comment describes${existsSync(file) ? '' : ` (skipped: ${file} not found)`}`, () => {
+    const cib = parseCib(readFileSync(file, 'utf8'), { strict: true });
+    const nowSec = Number(cib.xml.attrs['execution-date']);
+    expect(new Date(nowSec * 1000).toISOString()).toBe('2019-09-23T17:00:00.000Z');
+    const ctx = { nowSec };
+    const node = (uname: string) => cib.configuration.nodes.find((n) => n.uname === uname)!;
+
+    // maintenance-mode true only 18:00-21:00
+    expect(clusterOptions(cib, ctx)['maintenance-mode']).toBe('false');
+    // rhel7-1 has the lower capacity between 09:00 and 17:00
+    expect(unpackNvSets(node('rhel7-1').utilization, ctx).capacity).toBe('5');
+    // rhel7-3 is in standby before 12:30
+    expect(unpackNvSets(node('rhel7-3').instanceAttributes, ctx).standby).toBe('on');
+    // rsc2 is Started after 05:00
+    expect(unpackNvSets(findResource(cib, 'rsc2')!.metaAttributes, ctx)['target-role']).toBe('Started');
+    // is-managed=false only before 01:00 or after 22:00
+    expect(unpackNvSets(cib.configuration.rscDefaults, ctx)['is-managed']).toBeUndefined();
+    // the longer op timeout in 12:00-13:00, start inclusive
+    expect(unpackNvSets(cib.configuration.opDefaults, ctx).timeout).toBe('120s');
+    // rsc1 prefers rhel7-5 in 11:00-13:00, rhel7-4 only after 15:00
+    const rules = cib.configuration.constraints.flatMap((c) => (c.kind === 'rsc_location' ? c.rules : []));
+    const on = (uname: string) => rules.filter((r) => evaluateRule(r, { nodeAttrs: { '#uname': uname }, nowSec })).map((r) => r.id);
+    expect(on('rhel7-5')).toEqual(['rule-2-1']);
+    expect(on('rhel7-4')).toEqual([]);
+    // an hour later the op_defaults window has closed and rhel7-3 is out of standby
+    expect(unpackNvSets(cib.configuration.opDefaults, { nowSec: nowSec + 3601 }).timeout).toBe('90s');
+    expect(unpackNvSets(node('rhel7-3').instanceAttributes, { nowSec: nowSec + 3600 }).standby).toBe('off');
   });
 });
