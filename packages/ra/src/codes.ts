@@ -55,6 +55,8 @@ export const OpStatus = {
   NOT_INSTALLED: 7,
   NOT_CONNECTED: 8,
   INVALID: 9,
+  NO_FENCE_DEVICE: 10,
+  NO_SECRETS: 11,
 } as const;
 
 export type OpStatusCode = (typeof OpStatus)[keyof typeof OpStatus];
@@ -71,6 +73,8 @@ const STATUS_NAMES: Record<number, string> = {
   7: 'Not installed',
   8: 'Not connected',
   9: 'Invalid parameter',
+  10: 'No fence device',
+  11: 'No secrets',
 };
 
 export function opStatusName(status: number): string {

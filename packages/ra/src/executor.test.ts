@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -213,6 +213,21 @@ describe('bad input and misbehaving agents', () => {
       expect([name, r.rc, r.opStatus]).toEqual([name, OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED]);
       expect(r.exitReason).toContain('not');
     }
+  });
+
+  it('a script that may not be run is rc 4; one whose interpreter is missing is not installed', async () => {
+    const root = await stateDir();
+    await mkdir(join(root, 'resource.d', 'broken'), { recursive: true });
+    await writeFile(join(root, 'resource.d', 'broken', 'NoExec'), '#!/bin/sh\nexit 0\n');
+    await chmod(join(root, 'resource.d', 'broken', 'NoExec'), 0o644);
+    await writeFile(join(root, 'resource.d', 'broken', 'NoShell'), '#!/nonexistent/interpreter\nexit 0\n');
+    await chmod(join(root, 'resource.d', 'broken', 'NoShell'), 0o755);
+    const ex = await executor({ ocfRoot: root });
+    const noExec = await ex.run({ resourceId: 'x', agent: parseAgentSpec('ocf:broken:NoExec'), action: 'start' });
+    // root may execute anything with some x bit; with none at all access(X_OK) fails for root too.
+    expect([noExec.rc, noExec.opStatus]).toEqual([OcfRc.ERR_PERM, OpStatus.ERROR]);
+    const noShell = await ex.run({ resourceId: 'x', agent: parseAgentSpec('ocf:broken:NoShell'), action: 'start' });
+    expect([noShell.rc, noShell.opStatus]).toEqual([OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED]);
   });
 
   it('an unknown action is refused before anything runs', async () => {

@@ -275,6 +275,13 @@ export class AgentExecutor implements ActionRunner {
       execTimeMs: Math.round(performance.now() - started),
     });
     const installed = await isExecutableFile(file);
+    if (installed === 'not executable') {
+      // Pacemaker's answer to EACCES: the agent is there but we may not run it.
+      return {
+        ...base, rc: OcfRc.ERR_PERM, opStatus: OpStatus.ERROR, stdout: '', stderr: '', outputDroppedBytes: 0,
+        exitReason: `${formatAgentSpec(request.agent)} is not executable (${file})`, execTimeMs: Math.round(performance.now() - started),
+      };
+    }
     if (installed !== true) {
       return notInstalled(`${formatAgentSpec(request.agent)} is not installed (${file}: ${installed})`);
     }
@@ -327,8 +334,12 @@ export class AgentExecutor implements ActionRunner {
     const withReason = (r: string | undefined): { exitReason?: string } => (r !== undefined ? { exitReason: r } : {});
 
     if (outcome.spawnError !== undefined) {
-      if (outcome.spawnError === 'ENOENT' || outcome.spawnError === 'EACCES') {
+      if (['ENOENT', 'EISDIR', 'ENOTDIR', 'ENOEXEC', 'EINVAL'].includes(outcome.spawnError)) {
+        // Also a script whose #! interpreter is missing.
         return notInstalled(`${formatAgentSpec(request.agent)} could not be run (${file}: ${outcome.spawnError})`);
+      }
+      if (outcome.spawnError === 'EACCES' || outcome.spawnError === 'EPERM') {
+        return { ...base, ...output, rc: OcfRc.ERR_PERM, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `not permitted to run ${file}: ${outcome.spawnError}` };
       }
       return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `could not run ${file}: ${outcome.spawnError}` };
     }
