@@ -12,6 +12,8 @@ export interface UdpTransportOptions {
 /** One UDP socket per link, bound to that link's address; unicast to each peer. */
 export class UdpTransport implements Transport {
   private sockets: dgram.Socket[] = [];
+  private inFlight = 0;
+  private drained: (() => void) | null = null;
   sendErrors = 0;
 
   constructor(private readonly options: UdpTransportOptions = {}) {}
@@ -53,16 +55,29 @@ export class UdpTransport implements Transport {
   send(link: number, to: LinkAddress, packet: Buffer): void {
     const sock = this.sockets[link];
     if (!sock) return;
+    this.inFlight++;
     try {
       sock.send(packet, to.port, to.addr, (err) => {
         if (err) this.sendErrors++;
+        if (--this.inFlight === 0) this.drained?.();
       });
     } catch {
       this.sendErrors++;
+      this.inFlight--;
     }
   }
 
   async close(): Promise<void> {
+    // Let queued sends (a graceful stop's Leave) reach the kernel first, briefly.
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 200);
+        this.drained = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
     const socks = this.sockets;
     this.sockets = [];
     await Promise.all(socks.map((s) => new Promise<void>((resolve) => {
