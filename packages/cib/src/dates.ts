@@ -3,7 +3,7 @@
  * expressions. Pure: "now" is always a parameter (epoch seconds, UTC unless
  * an offset is given).
  */
-import { CibError, type Where } from './errors.js';
+import { CibError, toWhere, type WhereLike } from './errors.js';
 import type { DateSpec } from './model.js';
 
 const DAY_S = 86400;
@@ -62,7 +62,7 @@ const ZONE_RE = /^(?:Z|([+-])(\d{2})(?::?(\d{2}))?)$/;
  * or a space (hh:mm:ss, hh:mm, hhmmss), an optional zone (Z, +hh:mm, -hhmm);
  * no zone means UTC.
  */
-export function parseIsoDateTime(text: string, where?: Where): number {
+export function parseIsoDateTime(text: string, where?: WhereLike): number {
   const bad = (why: string): never => {
     throw new CibError('VIGIL_CIB_BAD_DATE', `'${text}' is not an ISO 8601 date-time: ${why}`, where);
   };
@@ -180,7 +180,7 @@ export interface Range {
 const RANGE_RE = /^\s*(\d*)\s*(?:(-)\s*(\d*))?\s*$/;
 
 /** A date_spec range: "5", "9-16", "3-" or "-5". */
-export function parseRange(text: string, where?: Where): Range {
+export function parseRange(text: string, where?: WhereLike): Range {
   const m = RANGE_RE.exec(text);
   if (!m || (m[1] === '' && (m[3] ?? '') === '')) {
     throw new CibError('VIGIL_CIB_BAD_DATE', `'${text}' is not a range (like 5, 9-16, 3- or -5)`, where);
@@ -232,12 +232,12 @@ export const DURATION_FIELDS = ['years', 'months', 'weeks', 'days', 'hours', 'mi
  * start + duration, with years and months added on the calendar (clamping the
  * day to the month's end) and the rest as fixed seconds.
  */
-export function addDuration(startSec: number, duration: DurationFields, where?: Where): number {
+export function addDuration(startSec: number, duration: DurationFields, where?: WhereLike): number {
   const n = (name: (typeof DURATION_FIELDS)[number]): number => {
     const text = duration[name];
     if (text === undefined) return 0;
     if (!/^\s*[+-]?\d+\s*$/.test(text)) {
-      throw new CibError('VIGIL_CIB_BAD_DATE', `'${text}' is not an integer`, { ...where, field: name });
+      throw new CibError('VIGIL_CIB_BAD_DATE', `'${text}' is not an integer`, { ...toWhere(where), field: name });
     }
     return Number(text);
   };

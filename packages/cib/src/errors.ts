@@ -37,7 +37,15 @@ export interface Where {
   readonly field?: string;
 }
 
-export function describeWhere(where: Where | undefined): string {
+/** A location, or just the name of the field or option (`'--interval'`). */
+export type WhereLike = Where | string;
+
+export function toWhere(where: WhereLike | undefined): Where | undefined {
+  return typeof where === 'string' ? { field: where } : where;
+}
+
+export function describeWhere(whereLike: WhereLike | undefined): string {
+  const where = toWhere(whereLike);
   if (!where) return '';
   const parts: string[] = [];
   if (where.source) parts.push(where.source);
@@ -56,8 +64,9 @@ export class CibError extends Error {
   /** The message without the location prefix. */
   readonly detail: string;
 
-  constructor(code: CibErrorCode, detail: string, where?: Where) {
-    super(describeWhere(where) + detail);
+  constructor(code: CibErrorCode, detail: string, whereLike?: WhereLike) {
+    super(describeWhere(whereLike) + detail);
+    const where = toWhere(whereLike);
     this.name = 'CibError';
     this.code = code;
     this.detail = detail;

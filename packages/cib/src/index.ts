@@ -1,5 +1,5 @@
 export * from './model.js';
-export { CibError, CIB_ERROR_CODES, type CibErrorCode, type Where } from './errors.js';
+export { CibError, CIB_ERROR_CODES, type CibErrorCode, type Where, type WhereLike } from './errors.js';
 export { parseXml, serializeXml, type SerializeOptions } from './xml.js';
 export { parseCib, cibFromXml, cibWithStatusFromXml, RESOURCE_CLASSES, type ParseOptions } from './parse.js';
 export { serializeCib } from './serialize.js';

@@ -84,6 +84,10 @@ describe('parseDurationMs', () => {
   it.each(['10x', '', 's', 'P', 'PT', '1 0s', '-5', 'P1X', 'ten'])('rejects %j', (text) => {
     expect(codeOf(() => parseDurationMs(text))).toBe('VIGIL_CIB_BAD_DURATION');
   });
+
+  it('names a command-line option given as the location', () => {
+    expect(() => parseDurationMs('10x', '--interval')).toThrow(/^--interval: '10x' is not a duration/);
+  });
 });
 
 describe('parseBoolean', () => {

@@ -1,8 +1,9 @@
 /**
  * Pacemaker's scalar value types: scores, durations, booleans, roles.
- * Every parser takes an optional `Where` so its error names the element and field.
+ * Every parser takes an optional location (a `Where`, or just a field or option
+ * name) so its error names the element and field.
  */
-import { CibError, type Where } from './errors.js';
+import { CibError, type WhereLike } from './errors.js';
 import { INFINITY, type RoleName } from './model.js';
 
 const INTEGER_RE = /^[+-]?\d+$/;
@@ -14,7 +15,7 @@ export function clampScore(n: number): number {
 }
 
 /** INFINITY, +INFINITY, -INFINITY (any case) or an integer, clamped to ±1 000 000. */
-export function parseScore(text: string, where?: Where): number {
+export function parseScore(text: string, where?: WhereLike): number {
   const s = text.trim();
   const upper = s.toUpperCase();
   if (upper === 'INFINITY' || upper === '+INFINITY') return INFINITY;
@@ -48,7 +49,7 @@ const TIMEOUT_RE = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*$/;
  * or a number with ms/msec/us/usec/s/sec/m/min/h/hr, or an ISO 8601 duration
  * (months count 30 days and years 365, as Pacemaker documents).
  */
-export function parseDurationMs(text: string, where?: Where): number {
+export function parseDurationMs(text: string, where?: WhereLike): number {
   const m = TIMEOUT_RE.exec(text);
   if (m) {
     const unit = m[2]!.toLowerCase();
@@ -103,7 +104,7 @@ function parseIsoDurationSec(text: string): number | undefined {
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1', 'y']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0', 'n']);
 
-export function parseBoolean(text: string, where?: Where): boolean {
+export function parseBoolean(text: string, where?: WhereLike): boolean {
   const s = text.trim().toLowerCase();
   if (TRUE_WORDS.has(s)) return true;
   if (FALSE_WORDS.has(s)) return false;
@@ -126,7 +127,7 @@ const ROLES: Record<string, RoleName> = {
 };
 
 /** Maps 1.x/2.x role names to 3.x (Master -> Promoted, Slave -> Unpromoted), case-insensitively. */
-export function normalizeRole(text: string, where?: Where): RoleName {
+export function normalizeRole(text: string, where?: WhereLike): RoleName {
   const role = ROLES[text.trim().toLowerCase()];
   if (role === undefined) {
     throw new CibError('VIGIL_CIB_BAD_ROLE', `'${text}' is not a role (Started, Stopped, Promoted, Unpromoted)`, where);
@@ -135,7 +136,7 @@ export function normalizeRole(text: string, where?: Where): RoleName {
 }
 
 /** A decimal integer, for counters such as call-id and epoch. */
-export function parseInteger(text: string, where?: Where): number {
+export function parseInteger(text: string, where?: WhereLike): number {
   const s = text.trim();
   if (!INTEGER_RE.test(s)) {
     throw new CibError('VIGIL_CIB_BAD_NUMBER', `'${text}' is not an integer`, where);
