@@ -19,7 +19,7 @@ import {
 const FIXTURES = fileURLToPath(new URL('../test-fixtures', import.meta.url));
 const OCF = '/usr/lib/ocf/resource.d';
 const haveHeartbeat = existsSync(`${OCF}/heartbeat/Dummy`) && existsSync(`${OCF}/heartbeat/anything`);
-const havePacemaker = existsSync(`${OCF}/pacemaker/Dummy`) && existsSync(`${OCF}/pacemaker/Stateful`);
+const havePacemaker = existsSync(`${OCF}/pacemaker/Dummy`) && existsSync(`${OCF}/pacemaker/Stateful`) && existsSync(`${OCF}/pacemaker/attribute`);
 
 const dirs: string[] = [];
 async function stateDir(): Promise<string> {
@@ -189,6 +189,25 @@ describe.skipIf(!havePacemaker)('ocf:pacemaker agents (pacemaker-resource-agents
     expect(await run('stop')).toBe(0);
     expect(score()).toBeUndefined();
     expect(await run('monitor')).toBe(OcfRc.NOT_RUNNING);
+  });
+
+  it('attribute: start/monitor/stop drive a node attribute through attrd_updater', async () => {
+    const store = new MemoryAttributeStore();
+    const ex = await executor({ attributes: store });
+    const agent = parseAgentSpec('ocf:pacemaker:attribute');
+    const params = { name: 'site-up', active_value: 'yes', inactive_value: 'no' };
+    const run = (action: string) => ex.run({ resourceId: 'flag', agent, action, params });
+    expect((await run('monitor')).rc).toBe(OcfRc.NOT_RUNNING);
+    expect((await run('start')).rc).toBe(0);
+    expect(store.peek('node1', 'site-up', 'reboot')).toBe('yes');
+    expect((await run('monitor')).rc).toBe(0);
+    // Someone else changes the attribute: the agent's monitor notices, through attrd_updater -Q.
+    await store.set('node1', 'site-up', 'maybe', 'reboot');
+    const changed = await run('monitor');
+    expect([changed.rc, changed.exitReason]).toEqual([OcfRc.ERR_GENERIC, "Node attribute site-up='maybe' differs from expected value 'yes'"]);
+    expect((await run('stop')).rc).toBe(0);
+    expect(store.peek('node1', 'site-up', 'reboot')).toBe('no');
+    expect((await run('monitor')).rc).toBe(OcfRc.NOT_RUNNING);
   });
 
   it('two executors on one machine keep separate state and attribute stores', async () => {

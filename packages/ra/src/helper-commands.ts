@@ -43,7 +43,7 @@ const EX_UNIMPLEMENTED = 3;
 const EX_USAGE = 64;
 const EX_NOSUCH = 105;
 
-export const HELPER_COMMANDS = ['crm_attribute', 'crm_master', 'crm_node'] as const;
+export const HELPER_COMMANDS = ['crm_attribute', 'crm_master', 'crm_node', 'attrd_updater'] as const;
 export type HelperCommand = (typeof HELPER_COMMANDS)[number];
 
 export async function runHelperCommand(cmd: string, argv: readonly string[], ctx: HelperContext): Promise<HelperResult> {
@@ -54,6 +54,8 @@ export async function runHelperCommand(cmd: string, argv: readonly string[], ctx
       return crmMaster(argv, ctx);
     case 'crm_node':
       return crmNode(argv, ctx);
+    case 'attrd_updater':
+      return attrdUpdater(argv, ctx);
     default:
       return { code: EX_USAGE, stdout: '', stderr: `${cmd}: not a helper command\n` };
   }
@@ -292,4 +294,66 @@ async function crmNode(argv: readonly string[], ctx: HelperContext): Promise<Hel
     return ok(lines.join(''));
   }
   return usage('crm_node: give one of -n, -i, -N ID, -l, -p, -q');
+}
+
+const ATTRD_OPTS: OptSpec = {
+  '-n': ['name', true], '--name': ['name', true],
+  '-U': ['update', true], '--update': ['update', true], '-v': ['update', true],
+  '-B': ['update', true], '--update-both': ['update', true],
+  '-Y': ['update-delay', false], '--update-delay': ['update-delay', false],
+  '-Q': ['query', false], '--query': ['query', false],
+  '-D': ['delete', false], '--delete': ['delete', false],
+  '-R': ['refresh', false], '--refresh': ['refresh', false],
+  '-d': ['delay', true], '--delay': ['delay', true],
+  '-N': ['node', true], '--node': ['node', true],
+  '-A': ['all', false], '--all': ['all', false],
+  '-p': ['private', false], '--private': ['private', false],
+  '-s': ['set', true], '--set': ['set', true],
+  '-l': ['lifetime', true], '--lifetime': ['lifetime', true],
+  '-z': ['utilization', false], '--utilization': ['utilization', false],
+  '-q': ['quiet', false], '--quiet': ['quiet', false],
+  '-V': ['verbose', false], '--verbose': ['verbose', false],
+  '--version': ['version', false],
+};
+
+/**
+ * attrd_updater: transient (reboot-lifetime) node attributes, used by
+ * ocf:pacemaker:ping, attribute, Health*, ethmonitor, mariadb, pgsql.
+ * Dampening (-d) is accepted and not applied: the store has no write delay,
+ * so a value lands at once.
+ */
+async function attrdUpdater(argv: readonly string[], ctx: HelperContext): Promise<HelperResult> {
+  const parsed = getopt(argv, ATTRD_OPTS, 'attrd_updater');
+  if (parsed.error) return usage(parsed.error);
+  const o = new Map(parsed.opts);
+  if (o.has('version')) return { code: EX_OK, stdout: 'Pacemaker 2.1.5 (vigil helper)\n', stderr: '' };
+  if (o.has('utilization')) {
+    return { code: EX_UNIMPLEMENTED, stdout: '', stderr: 'attrd_updater: --utilization is not supported by Vigil\n' };
+  }
+  if (o.has('refresh')) return { code: EX_OK, stdout: '', stderr: '' };
+  const name = o.get('name');
+  if (!name) return usage('attrd_updater: --name is required');
+  const node = o.get('node') ?? ctx.localNode;
+  if (o.has('query')) {
+    const nodes = o.has('all') ? ctx.cluster.members().map((m) => m.name) : [node];
+    const lines: string[] = [];
+    for (const n of nodes) {
+      const value = await ctx.store.get(n, name, 'reboot');
+      if (value !== undefined) lines.push(o.has('quiet') ? `${value}\n` : `name="${name}" host="${n}" value="${value}"\n`);
+    }
+    if (lines.length === 0) {
+      return { code: EX_NOSUCH, stdout: '', stderr: `Could not query value of ${name}: attribute does not exist\n` };
+    }
+    return { code: EX_OK, stdout: lines.join(''), stderr: '' };
+  }
+  if (o.has('delete')) {
+    await ctx.store.delete(node, name, 'reboot');
+    return { code: EX_OK, stdout: '', stderr: '' };
+  }
+  if (o.has('update')) {
+    await ctx.store.set(node, name, o.get('update')!, 'reboot');
+    return { code: EX_OK, stdout: '', stderr: '' };
+  }
+  if (o.has('update-delay')) return { code: EX_OK, stdout: '', stderr: '' };
+  return usage('attrd_updater: give one of -U VALUE, -B VALUE, -Q, -D, -R');
 }

@@ -164,6 +164,18 @@ describe('helper commands (forms real agents use)', () => {
     expect((await run('crm_node', '-p')).stdout).toBe('n1\n');
     expect((await run('crm_node', '-l')).stdout).toBe('1 n1 member\n2 n2 lost\n');
   });
+  it('attrd_updater sets, queries and deletes transient attributes (ping, attribute, Health* forms)', async () => {
+    expect((await run('attrd_updater', '-n', 'pingd', '-v', '1000', '-d', '5s')).code).toBe(0);
+    expect(store.peek('n1', 'pingd', 'reboot')).toBe('1000');
+    await run('attrd_updater', '-n', '#health-cpu', '-U', 'red', '-d', '30s');
+    expect(await run('attrd_updater', '-n', 'pingd', '-Q')).toEqual({ code: 0, stdout: 'name="pingd" host="n1" value="1000"\n', stderr: '' });
+    await run('attrd_updater', '-n', 'pingd', '-B', '2000', '-d', '5s', '-N', 'n2');
+    expect((await run('attrd_updater', '-n', 'pingd', '-Q', '-A')).stdout).toBe('name="pingd" host="n1" value="1000"\nname="pingd" host="n2" value="2000"\n');
+    expect((await run('attrd_updater', '-D', '-n', 'pingd', '-d', '5s')).code).toBe(0);
+    expect((await run('attrd_updater', '-n', 'pingd', '-Q')).code).toBe(105);
+    expect((await run('attrd_updater', '-n', 'x')).code).toBe(64);
+  });
+
   it('bad usage gets exit 64 and a message, not a crash', async () => {
     expect(await run('crm_attribute', '-v')).toMatchObject({ code: 64 });
     expect((await run('crm_attribute', '--bogus')).stderr).toContain("unknown option '--bogus'");
