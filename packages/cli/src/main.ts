@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerSimulateCommands } from './commands/simulate.js';
 import { registerAgentCommands } from './commands/agent.js';
 import { registerStonithCommands } from './commands/stonith.js';
+import { registerClusterKeygenCommands } from './commands/cluster-keygen.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('vigil');
@@ -9,6 +10,7 @@ export async function main(argv: string[]): Promise<number> {
   registerSimulateCommands(program);
   registerAgentCommands(program);
   registerStonithCommands(program);
+  registerClusterKeygenCommands(program);
   await program.parseAsync(argv);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }
