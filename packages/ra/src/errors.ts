@@ -13,6 +13,7 @@ export const RA_ERROR_CODES = {
   VIGIL_RA_BAD_METADATA: 'agent meta-data is not valid resource-agent XML',
   VIGIL_RA_UNKNOWN_PARAMETER: 'an instance attribute is not a parameter of the agent',
   VIGIL_RA_MISSING_PARAMETER: 'a required parameter of the agent has no value',
+  VIGIL_RA_BAD_PARAMETER: 'a parameter or meta name or value cannot be passed in an environment',
   VIGIL_RA_BAD_DURATION: 'a timeout or interval is not a valid duration',
   VIGIL_RA_DUPLICATE_AGENT: 'a native agent is registered twice under one name',
   VIGIL_RA_BAD_OPTIONS: 'executor options are invalid',

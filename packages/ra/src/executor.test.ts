@@ -249,6 +249,13 @@ describe('bad input and misbehaving agents', () => {
     expect([noShell.rc, noShell.opStatus]).toEqual([OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED]);
   });
 
+  it('parameter names that cannot live in an environment are refused by name', async () => {
+    const ex = await executor();
+    const agent = parseAgentSpec('ocf:heartbeat:Dummy');
+    await expect(ex.run({ resourceId: 'x', agent, action: 'monitor', params: { 'a=b': '1' } })).rejects.toThrow("resource 'x': parameter name 'a=b' cannot be passed to an agent");
+    await expect(ex.run({ resourceId: 'x', agent, action: 'monitor', meta: { m: 'a\0b' } })).rejects.toMatchObject({ code: 'VIGIL_RA_BAD_PARAMETER' });
+  });
+
   it('an unknown action is refused before anything runs', async () => {
     const ex = await executor();
     await expect(ex.run({ resourceId: 'x', agent: parseAgentSpec('ocf:heartbeat:Dummy'), action: 'explode' })).rejects.toThrow(RaError);

@@ -244,6 +244,7 @@ export class AgentExecutor implements ActionRunner {
         `resource '${request.resourceId}': action '${request.action}' is not an agent action`,
       );
     }
+    checkEnvironmentSafe(request);
     if (request.validate && request.action !== 'meta-data') {
       const meta = await this.metadataIfInstalled(request.agent);
       if (meta) checkParameters(meta, request.params ?? {}, { subject: `resource '${request.resourceId}'` });
@@ -513,6 +514,21 @@ export class AgentExecutor implements ActionRunner {
       }
     }
     return out.sort();
+  }
+}
+
+// Names end up as environment variable names: no '=' (it would split the
+// entry) and no NUL anywhere (the kernel cannot carry it).
+function checkEnvironmentSafe(request: ActionRequest): void {
+  for (const [kind, map] of [['parameter', request.params], ['meta attribute', request.meta]] as const) {
+    for (const [name, value] of Object.entries(map ?? {})) {
+      if (name === '' || name.includes('=') || name.includes('\0')) {
+        throw new RaError('VIGIL_RA_BAD_PARAMETER', `resource '${request.resourceId}': ${kind} name '${name.replace(/\0/g, '\\0')}' cannot be passed to an agent`);
+      }
+      if (value.includes('\0')) {
+        throw new RaError('VIGIL_RA_BAD_PARAMETER', `resource '${request.resourceId}': ${kind} '${name}' has a NUL byte in its value`);
+      }
+    }
   }
 }
 
