@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ManualClock, systemClock } from './clock.js';
-import { ProcessWatchdog, SelfFenceMonitor, effectiveStonithWatchdogTimeoutMs, watchdogFencedAtMs, type SelfFenceState, type WatchdogDevice } from './watchdog.js';
+import { LinuxWatchdog, ProcessWatchdog, SelfFenceMonitor, effectiveStonithWatchdogTimeoutMs, watchdogFencedAtMs, type SelfFenceState, type WatchdogDevice } from './watchdog.js';
 import { waitFor } from '../test-fixtures/harness.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A watchdog model on the manual clock: it fires when a feed is later than its timeout. */
 class ModelWatchdog implements WatchdogDevice {
@@ -147,5 +150,28 @@ describe('process-level watchdog stand-in', () => {
     await waitFor('the self-fence reset', () => !alive(v), 20_000);
     expect(m.current).toBe('resetting');
     expect(await w.fired()).toBe(true);
+  });
+});
+
+describe('Linux watchdog protocol (on a plain file, never the real device)', () => {
+  it('feeds by writing and disarms with the magic close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-wd-'));
+    try {
+      const path = join(dir, 'watchdog');
+      const w = new LinuxWatchdog(10_000, path);
+      await w.arm();
+      w.feed();
+      w.feed();
+      await w.disarm();
+      w.feed(); // after the magic close: ignored
+      expect(readFileSync(path)).toEqual(Buffer.from([0, 0, 0x56]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says clearly when the watchdog cannot be opened', async () => {
+    await expect(new LinuxWatchdog(1000, '/nonexistent/dir/watchdog').arm()).rejects.toThrow(/cannot open \/nonexistent\/dir\/watchdog/);
+    await expect(LinuxWatchdog.open('/dev/null', 'no-such-watchdog')).rejects.toThrow(/cannot read the watchdog timeout of no-such-watchdog/);
   });
 });

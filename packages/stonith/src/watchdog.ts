@@ -57,16 +57,27 @@ export class LinuxWatchdog implements WatchdogDevice {
   }
 
   feed(): void {
+    const handle = this.handle;
+    if (!handle) return;
     // Any write feeds the kernel watchdog; a failed write simply is no feed.
-    this.handle?.write('\0').catch(() => undefined);
+    // Writes are chained so a late feed can never land after the magic 'V'
+    // (the driver forgets a 'V' when another write follows it).
+    this.writes = this.writes.then(() => handle.write('\0')).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   async disarm(): Promise<void> {
-    if (!this.handle) return;
-    await this.handle.write('V');
-    await this.handle.close();
+    const handle = this.handle;
+    if (!handle) return;
     this.handle = undefined;
+    await this.writes;
+    await handle.write('V');
+    await handle.close();
   }
+
+  private writes: Promise<void> = Promise.resolve();
 }
 
 /**
