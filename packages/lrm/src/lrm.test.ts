@@ -130,6 +130,19 @@ describe('queues', () => {
     expect(results.map((r) => r.queueTimeMs)).toEqual([0, 0, 1500, 1500]);
   });
 
+  it('give up on a runner that never answers, so the resource queue moves on', async () => {
+    const { clock, runner, lrm } = setup();
+    runner.gate = new Promise(() => {});
+    const hung = lrm.exec({ resource: rsc('r'), action: 'start', timeoutMs: 1000 });
+    const next = lrm.exec({ resource: rsc('r'), action: 'monitor' });
+    await clock.advance(1000 + 30_000);
+    expect(await hung).toMatchObject({ opStatus: OpStatus.TIMED_OUT, exitReason: 'the executor gave no answer within 31000ms' });
+    runner.gate = undefined;
+    await clock.advance(21_000 + 30_000);
+    expect((await next).opStatus).toBe(OpStatus.TIMED_OUT);
+    expect(runner.calls.map((c) => c.action)).toEqual(['start', 'monitor']);
+  });
+
   it('refuse ops beyond the per-resource queue bound', async () => {
     const clock = new FakeClock();
     const runner = new ScriptedRunner();

@@ -76,6 +76,8 @@ export interface LrmOptions {
    * (default 100 ms; 0 = one timer each). Saves wake-ups with many monitors.
    */
   readonly timerResolutionMs?: number;
+  /** How long past its timeout an op may go unanswered before the LRM gives up on it (default 30 s). */
+  readonly watchdogGraceMs?: number;
 }
 
 interface Task {
@@ -283,16 +285,32 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
     const meta = request.meta ? { ...(request.resource.meta ?? {}), ...request.meta } : request.resource.meta;
     this.emit('started', rs.id, request.action, request.intervalMs ?? 0, task.callId);
     let result: ActionResult;
+    const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 20_000;
+    let watchdog: unknown;
     try {
-      result = await this.options.runner.run({
+      const run = this.options.runner.run({
         resourceId: rs.id,
         agent: request.resource.agent,
         action: request.action,
         params: request.resource.params ?? {},
         ...(meta ? { meta } : {}),
         intervalMs: request.intervalMs ?? 0,
-        timeoutMs: request.timeoutMs ?? this.options.defaultTimeoutMs ?? 20_000,
+        timeoutMs,
       });
+      // The runner enforces the timeout itself; this only guards the queue
+      // against a runner that never answers (a bug, a wedged native agent).
+      const overdueMs = timeoutMs + (this.options.watchdogGraceMs ?? 30_000);
+      const overdue = new Promise<ActionResult>((resolve) => {
+        watchdog = this.clock.setTimer(() => {
+          resolve({
+            resourceId: rs.id, action: request.action, intervalMs: request.intervalMs ?? 0,
+            rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.TIMED_OUT,
+            exitReason: `the executor gave no answer within ${overdueMs}ms`,
+            stdout: '', stderr: '', outputDroppedBytes: 0, startedAtMs: startedAt, execTimeMs: overdueMs,
+          });
+        }, overdueMs);
+      });
+      result = await Promise.race([run, overdue]);
     } catch (err) {
       // A runner that throws (bad action name, a bug) must not kill a recurring op.
       result = {
@@ -300,6 +318,8 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
         rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, exitReason: (err as Error).message,
         stdout: '', stderr: '', outputDroppedBytes: 0, startedAtMs: startedAt, execTimeMs: 0,
       };
+    } finally {
+      this.clock.clearTimer(watchdog);
     }
     const op = task.recurring;
     if (op) op.queued = false;
