@@ -337,6 +337,38 @@ export interface FencingLevel {
   readonly xml: XmlElement;
 }
 
+export interface AlertRecipient {
+  readonly id: string;
+  /** Passed to the agent: an address, a file name, whatever it understands. */
+  readonly value: string;
+  readonly description?: string;
+  readonly instanceAttributes: readonly NvSet[];
+  readonly metaAttributes: readonly NvSet[];
+  readonly xml: XmlElement;
+}
+
+/** Which events an alert agent receives; absent on an Alert means all of them. */
+export interface AlertSelect {
+  readonly nodes: boolean;
+  readonly fencing: boolean;
+  readonly resources: boolean;
+  readonly attributes: boolean;
+  /** With `attributes`: only these names; empty means every attribute. */
+  readonly attributeNames: readonly string[];
+}
+
+export interface Alert {
+  readonly id: string;
+  /** The alert agent to run. */
+  readonly path: string;
+  readonly description?: string;
+  readonly instanceAttributes: readonly NvSet[];
+  readonly metaAttributes: readonly NvSet[];
+  readonly select?: AlertSelect;
+  readonly recipients: readonly AlertRecipient[];
+  readonly xml: XmlElement;
+}
+
 export interface Configuration {
   readonly crmConfig: readonly NvSet[];
   readonly nodes: readonly CibNode[];
@@ -347,6 +379,7 @@ export interface Configuration {
   readonly opDefaults: readonly NvSet[];
   readonly tags: readonly Tag[];
   readonly fencingTopology: readonly FencingLevel[];
+  readonly alerts: readonly Alert[];
 }
 
 // ---------------------------------------------------------------- status

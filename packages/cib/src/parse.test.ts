@@ -483,6 +483,31 @@ describe('the typed model', () => {
     expect(clusterOptions(cib, { nowSec: 0 })).toEqual({ 'fencing-enabled': 'true', 'stonith-enabled': 'true' });
   });
 
+  it('reads alerts with recipients, attributes and event filters', () => {
+    const text = cibText({ resources: prim('r1') + prim('r2') }).replace(
+      '</configuration>',
+      `<alerts>
+        <alert id="a1" path="/usr/share/pacemaker/alerts/alert_file.sh" description="log">
+          <meta_attributes id="a1-m"><nvpair id="a1-t" name="timeout" value="15s"/></meta_attributes>
+          <instance_attributes id="a1-i"><nvpair id="a1-d" name="debug" value="false"/></instance_attributes>
+          <select><select_nodes/><select_attributes><attribute id="a1-s1" name="standby"/></select_attributes></select>
+          <recipient id="a1-r1" value="/var/log/cluster-alerts.log"><meta_attributes id="a1-r1-m"><nvpair id="a1-r1-f" name="timestamp-format" value="%c"/></meta_attributes></recipient>
+        </alert>
+        <alert id="a2" path="/bin/true"/>
+      </alerts></configuration>`,
+    );
+    const [a1, a2] = parseCib(text, { strict: true }).configuration.alerts;
+    expect(a1).toMatchObject({ id: 'a1', path: '/usr/share/pacemaker/alerts/alert_file.sh', description: 'log' });
+    expect(a1!.select).toEqual({ nodes: true, fencing: false, resources: false, attributes: true, attributeNames: ['standby'] });
+    expect(unpackNvSets(a1!.metaAttributes, { nowSec: 0 })).toEqual({ timeout: '15s' });
+    expect(a1!.recipients.map((r) => [r.id, r.value, unpackNvSets(r.metaAttributes, { nowSec: 0 })])).toEqual([
+      ['a1-r1', '/var/log/cluster-alerts.log', { 'timestamp-format': '%c' }],
+    ]);
+    expect(a2).toMatchObject({ id: 'a2', path: '/bin/true', recipients: [] });
+    expect(a2!.select).toBeUndefined();
+    expect(() => parseCib(text.replace('path="/bin/true"', ''))).toThrow("alert 'a2': path: missing required attribute 'path'");
+  });
+
   it('serializes attribute values with markup characters safely', () => {
     const cib = parseCib(cibText({ resources: prim('r1', 'description="a &lt; b &amp; &quot;c&quot;&#10;next"') }));
     const again = parseXml(serializeXml(cib.xml));

@@ -10,6 +10,8 @@
 import { parseIsoDateTime, parseRange, addDuration, DATE_SPEC_FIELDS, DURATION_FIELDS } from './dates.js';
 import { CibError, type CibErrorCode, describeWhere, type Where } from './errors.js';
 import type {
+  Alert,
+  AlertRecipient,
   AttributeExpression,
   Bundle,
   Cib,
@@ -81,6 +83,9 @@ const CLONE_CHILDREN = GROUP_CHILDREN;
 const BUNDLE_CHILDREN: ReadonlySet<string> = new Set([
   ...NESTABLE, 'docker', 'podman', 'rkt', 'network', 'storage', 'meta_attributes', 'instance_attributes', 'utilization',
 ]);
+
+const ALERT_CHILDREN: ReadonlySet<string> = new Set(['meta_attributes', 'instance_attributes', 'select', 'recipient']);
+const RECIPIENT_CHILDREN: ReadonlySet<string> = new Set(['meta_attributes', 'instance_attributes']);
 
 const XML_ID_RE = /^[\p{L}_][\p{L}\p{N}_.-]*$/u;
 
@@ -390,6 +395,7 @@ class CibReader {
     const rscDefaultsEl = firstChild(el, 'rsc_defaults');
     const opDefaultsEl = firstChild(el, 'op_defaults');
     const fencingEl = firstChild(el, 'fencing-topology');
+    const alertsEl = firstChild(el, 'alerts');
     return {
       crmConfig,
       nodes,
@@ -400,7 +406,44 @@ class CibReader {
       opDefaults: opDefaultsEl ? this.nvsets(opDefaultsEl, ['meta_attributes', 'instance_attributes']) : [],
       tags,
       fencingTopology: fencingEl ? childElements(fencingEl, 'fencing-level').map((f) => this.fencingLevel(f)) : [],
+      alerts: alertsEl ? childElements(alertsEl, 'alert').map((a) => this.alert(a)) : [],
     };
+  }
+
+  private alert(el: XmlElement): Alert {
+    this.checkChildren(el, ALERT_CHILDREN);
+    const alert: Mutable<Alert> = {
+      id: this.id(el),
+      path: this.required(el, 'path'),
+      instanceAttributes: this.nvsets(el, ['instance_attributes']),
+      metaAttributes: this.nvsets(el, ['meta_attributes']),
+      recipients: childElements(el, 'recipient').map((r) => {
+        this.checkChildren(r, RECIPIENT_CHILDREN);
+        const recipient: Mutable<AlertRecipient> = {
+          id: this.id(r),
+          value: this.required(r, 'value'),
+          instanceAttributes: this.nvsets(r, ['instance_attributes']),
+          metaAttributes: this.nvsets(r, ['meta_attributes']),
+          xml: r,
+        };
+        if (r.attrs.description !== undefined) recipient.description = r.attrs.description;
+        return recipient;
+      }),
+      xml: el,
+    };
+    if (el.attrs.description !== undefined) alert.description = el.attrs.description;
+    const select = firstChild(el, 'select');
+    if (select) {
+      const attributes = firstChild(select, 'select_attributes');
+      alert.select = {
+        nodes: firstChild(select, 'select_nodes') !== undefined,
+        fencing: firstChild(select, 'select_fencing') !== undefined,
+        resources: firstChild(select, 'select_resources') !== undefined,
+        attributes: attributes !== undefined,
+        attributeNames: attributes ? childElements(attributes, 'attribute').map((a) => this.required(a, 'name')) : [],
+      };
+    }
+    return alert;
   }
 
   // ---------------------------------------------------------- nvsets and rules
