@@ -63,6 +63,9 @@ describe('diffXml / applyXmlChanges', () => {
 
   it('keeps attribute order', () => {
     roundTrip('<a p="1" q="2"/>', '<a q="2" p="1"/>');
+    roundTrip('<a p="1" q="2"/>', '<a q="3" p="1"/>');
+    roundTrip('<a p="1" q="2" r="3"/>', '<a r="3" s="4" p="1"/>');
+    expect(roundTrip('<a p="1" q="2"/>', '<a p="1" q="3" r="4"/>')).toEqual([{ op: 'modify', path: '/a', set: { q: '3', r: '4' }, unset: [] }]);
   });
 
   it('refuses a change whose path does not resolve', () => {

@@ -85,6 +85,15 @@ function sameAttrs(a: Readonly<Record<string, string>>, b: Readonly<Record<strin
   return true;
 }
 
+/** Whether applying unset, then set (existing keys stay in place, new ones go last) yields b's key order. */
+function keepsOrder(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>, unset: readonly string[]): boolean {
+  const removed = new Set(unset);
+  const result = Object.keys(a).filter((k) => !removed.has(k));
+  for (const k of Object.keys(b)) if (!(k in a)) result.push(k);
+  const want = Object.keys(b);
+  return result.length === want.length && result.every((k, i) => k === want[i]);
+}
+
 /** The changes that turn tree `a` into tree `b` (roots must have the same name). */
 export function diffXml(a: XmlElement, b: XmlElement): XmlChange[] {
   if (a.name !== b.name) {
@@ -116,10 +125,11 @@ function diffElement(a: XmlElement, b: XmlElement, pathOf: () => string, out: Xm
       unset,
     };
     if (a.text !== b.text) change.text = b.text ?? null;
-    // Attribute order is part of the document; a pure reordering rewrites them all.
-    if (attrsDiffer && Object.keys(set).length === 0 && unset.length === 0) {
+    // Attribute order is part of the document: when set/unset would not
+    // reproduce b's order, rewrite them all.
+    if (attrsDiffer && !keepsOrder(a.attrs, b.attrs, unset)) {
       for (const k of Object.keys(b.attrs)) set[k] = b.attrs[k]!;
-      change.unset.push(...Object.keys(a.attrs));
+      change.unset = Object.keys(a.attrs);
     }
     out.push(change);
   }
