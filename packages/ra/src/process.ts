@@ -47,7 +47,6 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
     let timedOut = false;
     let cancelled = false;
     let settled = false;
-    let killTimer: NodeJS.Timeout | undefined;
     let lineBuf = '';
 
     if (options.signal?.aborted) {
@@ -91,9 +90,9 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessOutcome> 
           killGroup('SIGKILL');
           return;
         }
-        killTimer = setTimeout(check, Math.min(100, options.killGraceMs));
+        setTimeout(check, Math.min(100, options.killGraceMs));
       };
-      killTimer = setTimeout(check, Math.min(100, options.killGraceMs));
+      setTimeout(check, Math.min(100, options.killGraceMs));
     };
 
     const timer = setTimeout(() => {
