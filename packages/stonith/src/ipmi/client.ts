@@ -176,18 +176,40 @@ export class IpmiLanplusClient {
     if (privilege === undefined) {
       throw this.error('VIGIL_STONITH_BAD_PARAM', `unknown privilege level '${this.opts.privilege}' (callback, user, operator, administrator)`);
     }
-    await this.checkLanplusSupport(privilege);
-
     const username = Buffer.from(this.opts.username, 'utf8');
     if (username.length > 16) throw this.error('VIGIL_STONITH_BAD_PARAM', 'user name is longer than 16 bytes');
     const password = passwordKey(this.opts.password);
-    this.consoleSessionId = this.random(4).readUInt32LE(0) || 0x5649474c;
+    await this.checkLanplusSupport(privilege);
 
+    // The handshake steps are not idempotent (a BMC that already answered
+    // RAKP 3 treats the session as active and ignores a repeat), so a lost
+    // packet restarts the whole handshake with a new session rather than
+    // repeating one step.
+    for (let handshake = 1; ; handshake++) {
+      try {
+        await this.handshake(privilege, username, password);
+        break;
+      } catch (err) {
+        const lost = err instanceof StonithError && (err.code === 'VIGIL_STONITH_TIMEOUT' || err.code === 'VIGIL_STONITH_UNREACHABLE');
+        if (!lost || handshake >= this.attempts) throw err;
+      }
+    }
+
+    const res = await this.request(NetFn.App, Cmd.SetSessionPrivilegeLevel, Buffer.from([privilege]), 'set session privilege level', undefined, true);
+    if (res.completionCode !== 0) {
+      throw this.error('VIGIL_STONITH_AUTH_PRIVILEGE', `user '${this.opts.username}' may not act at privilege level '${this.opts.privilege ?? 'administrator'}' (${completionCodeText(res.completionCode)})`);
+    }
+  }
+
+  /** Open Session, RAKP 1-4, each sent once; sets the session keys on success. */
+  private async handshake(privilege: number, username: Buffer, password: Buffer): Promise<void> {
+    this.consoleSessionId = this.random(4).readUInt32LE(0) || 0x5649474c;
     const openTag = this.random(1)[0]!;
     const openReply = await this.exchange(
       () => encodeRmcpPlus({ payloadType: PayloadType.OpenSessionRequest, sessionId: 0, sequence: 0, payload: encodeOpenSessionRequest({ tag: openTag, consoleSessionId: this.consoleSessionId, privilege }) }),
       (p) => p.payloadType === PayloadType.OpenSessionResponse && p.payload[0] === openTag,
       'open session',
+      1,
     );
     const open = decodeOpenSessionResponse(openReply.payload);
     if (open.status !== 0) throw this.rakpFailure('open session', open.status);
@@ -201,6 +223,7 @@ export class IpmiLanplusClient {
       () => encodeRmcpPlus({ payloadType: PayloadType.Rakp1, sessionId: 0, sequence: 0, payload: encodeRakp1({ tag: rakp1Tag, bmcSessionId: this.bmcSessionId, consoleRandom, role, username }) }),
       (p) => p.payloadType === PayloadType.Rakp2 && p.payload[0] === rakp1Tag,
       'RAKP 1',
+      1,
     );
     const rakp2 = decodeRakp2(rakp2Reply.payload);
     if (rakp2.status !== 0) throw this.rakpFailure('RAKP 2', rakp2.status);
@@ -221,26 +244,40 @@ export class IpmiLanplusClient {
       throw this.error('VIGIL_STONITH_AUTH_PASSWORD', `wrong password for user '${this.opts.username}' (the BMC's RAKP 2 proof does not match it)`);
     }
 
+    const sik = sessionIntegrityKey(ctx);
     const rakp3Tag = (openTag + 2) & 0xff;
-    const rakp4Reply = await this.exchange(
-      () => encodeRmcpPlus({ payloadType: PayloadType.Rakp3, sessionId: 0, sequence: 0, payload: encodeRakp3(rakp3Tag, 0, this.bmcSessionId, rakp3AuthCode(ctx)) }),
-      (p) => p.payloadType === PayloadType.Rakp4 && p.payload[0] === rakp3Tag,
-      'RAKP 3',
-    );
+    let rakp4Reply: RmcpPlusPacket;
+    try {
+      rakp4Reply = await this.exchange(
+        () => encodeRmcpPlus({ payloadType: PayloadType.Rakp3, sessionId: 0, sequence: 0, payload: encodeRakp3(rakp3Tag, 0, this.bmcSessionId, rakp3AuthCode(ctx)) }),
+        (p) => p.payloadType === PayloadType.Rakp4 && p.payload[0] === rakp3Tag,
+        'RAKP 3',
+        1,
+      );
+    } catch (err) {
+      // The BMC may hold this session as active (only its answer was lost):
+      // close it with the keys we both derived, so it does not use up a slot.
+      await this.closeSessionWith(deriveSessionKeys(sik));
+      throw err;
+    }
     const rakp4 = decodeRakp4(rakp4Reply.payload);
     if (rakp4.status !== 0) throw this.rakpFailure('RAKP 4', rakp4.status);
-    const sik = sessionIntegrityKey(ctx);
     if (!sameBytes(rakp4.integrityCheck, expectedRakp4IntegrityCheck(ctx, sik))) {
       throw this.error('VIGIL_STONITH_AUTH_PASSWORD', 'RAKP 4 integrity check failed (wrong BMC key, or not the BMC that answered before)');
     }
     this.keys = deriveSessionKeys(sik);
     this.sessionSequence = 0;
     this.inboundSequence = 0;
+  }
 
-    const res = await this.request(NetFn.App, Cmd.SetSessionPrivilegeLevel, Buffer.from([privilege]), 'set session privilege level', undefined, true);
-    if (res.completionCode !== 0) {
-      throw this.error('VIGIL_STONITH_AUTH_PRIVILEGE', `user '${this.opts.username}' may not act at privilege level '${this.opts.privilege ?? 'administrator'}' (${completionCodeText(res.completionCode)})`);
-    }
+  private async closeSessionWith(keys: SessionKeys): Promise<void> {
+    this.keys = keys;
+    this.sessionSequence = 0;
+    this.inboundSequence = 0;
+    const id = Buffer.alloc(4);
+    id.writeUInt32LE(this.bmcSessionId >>> 0, 0);
+    await this.request(NetFn.App, Cmd.CloseSession, id, 'close half-open session', 1).catch(() => undefined);
+    this.keys = undefined;
   }
 
   private async checkLanplusSupport(privilege: number): Promise<void> {

@@ -68,6 +68,29 @@ describe.skipIf(skipReason !== '')(`IPMI lanplus against ipmi_sim${skipReason ? 
     expect(sim.power()).toBe('1');
   });
 
+  it('retries through lost packets and ignores duplicated replies (a lossy UDP proxy in between)', async () => {
+    const proxy = await udpProxy(sim.port);
+    try {
+      const SECURED_IPMI = 0xc0;
+      proxy.drop.set('c18', 1); // our RAKP 1: the handshake starts over
+      proxy.drop.set('s21', 1); // the BMC's RAKP 4: it holds an active session; we close it and start over
+      proxy.duplicateReplies = true; // every reply twice: replay protection drops the copies
+      const client = await IpmiLanplusClient.connect({ host: '127.0.0.1', port: proxy.port, username: BMC_USER, password: BMC_PASSWORD, attemptTimeoutMs: 500, attempts: 3 });
+      try {
+        proxy.drop.set(`c${SECURED_IPMI}`, 1); // a status request: re-sent under a new sequence number
+        expect(await client.chassisPowerIsOn()).toBe(true);
+        proxy.drop.set(`s${SECURED_IPMI}`, 1); // a status reply
+        expect(await client.chassisPowerIsOn()).toBe(true);
+        expect(await client.chassisPowerIsOn()).toBe(true);
+      } finally {
+        await client.close();
+      }
+      expect(proxy.dropped).toBe(4);
+    } finally {
+      proxy.close();
+    }
+  });
+
   it('runs several sessions one after another with fresh keys and sequence numbers', async () => {
     const client = await IpmiLanplusClient.connect({ host: '127.0.0.1', port: sim.port, username: BMC_USER, password: BMC_PASSWORD });
     try {
@@ -77,6 +100,43 @@ describe.skipIf(skipReason !== '')(`IPMI lanplus against ipmi_sim${skipReason ? 
     }
   });
 });
+
+/** RMCP+ payload type byte (bit 7 encrypted, bit 6 authenticated), or -1 for IPMI 1.5 packets. */
+function payloadType(msg: Buffer): number {
+  return msg[4] === 0x06 ? msg[5]! : -1;
+}
+
+/**
+ * Forwards loopback UDP to the simulator. `drop` holds, per payload type and
+ * direction ('c' from us, 's' from the BMC), how many of the next packets to
+ * lose; replies can be sent twice.
+ */
+async function udpProxy(targetPort: number) {
+  const front: Socket = createSocket('udp4');
+  const back: Socket = createSocket('udp4');
+  await new Promise<void>((r) => front.bind(0, '127.0.0.1', r));
+  await new Promise<void>((r) => back.bind(0, '127.0.0.1', r));
+  const state = { port: front.address().port, drop: new Map<string, number>(), duplicateReplies: false, dropped: 0, close: () => (front.close(), back.close()) };
+  const lose = (dir: 'c' | 's', msg: Buffer): boolean => {
+    const key = `${dir}${payloadType(msg)}`;
+    const n = state.drop.get(key) ?? 0;
+    if (n <= 0) return false;
+    state.drop.set(key, n - 1);
+    state.dropped++;
+    return true;
+  };
+  let clientAddr: { port: number; address: string } | undefined;
+  front.on('message', (msg, rinfo) => {
+    clientAddr = { port: rinfo.port, address: rinfo.address };
+    if (!lose('c', msg)) back.send(msg, targetPort, '127.0.0.1');
+  });
+  back.on('message', (msg) => {
+    if (!clientAddr || lose('s', msg)) return;
+    front.send(msg, clientAddr.port, clientAddr.address);
+    if (state.duplicateReplies) front.send(msg, clientAddr.port, clientAddr.address);
+  });
+  return state;
+}
 
 describe('IPMI lanplus error paths without a BMC', () => {
   it('says the BMC is unreachable when nothing listens on the port', async () => {
