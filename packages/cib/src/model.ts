@@ -369,6 +369,46 @@ export interface Alert {
   readonly xml: XmlElement;
 }
 
+export type AclKind = 'read' | 'write' | 'deny';
+
+/** One grant or denial; exactly one of xpath, reference, objectType is set. */
+export interface AclPermission {
+  readonly id: string;
+  readonly kind: AclKind;
+  readonly xpath?: string;
+  readonly reference?: string;
+  readonly objectType?: string;
+  /** With objectType: only elements of that type having this attribute. */
+  readonly attribute?: string;
+  readonly description?: string;
+  readonly xml: XmlElement;
+}
+
+export interface AclRole {
+  readonly id: string;
+  readonly description?: string;
+  readonly permissions: readonly AclPermission[];
+  readonly xml: XmlElement;
+}
+
+/** A user (acl_target, or 1.x acl_user) or a group (acl_group) and the roles it holds. */
+export interface AclTarget {
+  readonly kind: 'user' | 'group';
+  readonly id: string;
+  /** The user or group name: `name` when given, else the id. */
+  readonly name: string;
+  /** Role ids, in document order. */
+  readonly roles: readonly string[];
+  /** Permissions written directly in a 1.x acl_user; empty otherwise. */
+  readonly permissions: readonly AclPermission[];
+  readonly xml: XmlElement;
+}
+
+export interface Acls {
+  readonly targets: readonly AclTarget[];
+  readonly roles: readonly AclRole[];
+}
+
 export interface Configuration {
   readonly crmConfig: readonly NvSet[];
   readonly nodes: readonly CibNode[];
@@ -380,6 +420,7 @@ export interface Configuration {
   readonly tags: readonly Tag[];
   readonly fencingTopology: readonly FencingLevel[];
   readonly alerts: readonly Alert[];
+  readonly acls: Acls;
 }
 
 // ---------------------------------------------------------------- status

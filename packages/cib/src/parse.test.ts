@@ -508,6 +508,60 @@ describe('the typed model', () => {
     expect(() => parseCib(text.replace('path="/bin/true"', ''))).toThrow("alert 'a2': path: missing required attribute 'path'");
   });
 
+  it('reads ACLs in the 2.x+ form and the 1.x form', () => {
+    const withAcls = (acls: string, validateWith: string): string =>
+      cibText({ rootAttrs: `epoch="1" validate-with="${validateWith}"` }).replace('</configuration>', `<acls>${acls}</acls></configuration>`);
+    const modern = parseCib(
+      withAcls(
+        `<acl_target id="alice"><role id="read-all"/><role id="operator"/></acl_target>
+         <acl_target id="bob-target" name="bob"><role id="read-all"/></acl_target>
+         <acl_group id="haclient"><role id="read-all"/></acl_group>
+         <acl_role id="read-all" description="see everything"><acl_permission id="ra-1" kind="read" xpath="/cib"/></acl_role>
+         <acl_role id="operator">
+           <acl_permission id="op-1" kind="write" object-type="primitive" attribute="target-role"/>
+           <acl_permission id="op-2" kind="deny" reference="r1"/>
+         </acl_role>`,
+        'pacemaker-3.9',
+      ),
+      { strict: true },
+    ).configuration.acls;
+    expect(modern.targets.map((t) => [t.kind, t.name, t.roles])).toEqual([
+      ['user', 'alice', ['read-all', 'operator']],
+      ['user', 'bob', ['read-all']],
+      ['group', 'haclient', ['read-all']],
+    ]);
+    expect(modern.roles[1]!.permissions.map((p) => [p.kind, p.xpath, p.objectType, p.attribute, p.reference])).toEqual([
+      ['write', undefined, 'primitive', 'target-role', undefined],
+      ['deny', undefined, undefined, undefined, 'r1'],
+    ]);
+
+    const legacy = parseCib(
+      withAcls(
+        `<acl_role id="monitor"><read id="m-1" xpath="/cib/status"/></acl_role>
+         <acl_user id="carol"><role_ref id="monitor"/></acl_user>
+         <acl_user id="erin"><write id="e-1" tag="nvpair" attribute="value"/><deny id="e-2" tag="primitive" ref="r1"/></acl_user>`,
+        'pacemaker-1.2',
+      ),
+      { strict: true },
+    ).configuration.acls;
+    expect(legacy.targets[0]).toMatchObject({ kind: 'user', name: 'carol', roles: ['monitor'], permissions: [] });
+    expect(legacy.targets[1]!.permissions.map((p) => [p.kind, p.objectType, p.attribute, p.reference])).toEqual([
+      ['write', 'nvpair', 'value', undefined],
+      ['deny', 'primitive', undefined, 'r1'],
+    ]);
+    expect(legacy.roles[0]!.permissions[0]).toMatchObject({ kind: 'read', xpath: '/cib/status' });
+
+    expect(() => parseCib(withAcls('<acl_target id="dave"><role id="ghost"/></acl_target>', 'pacemaker-3.9'), { strict: true })).toThrow(
+      "acl_target 'dave': role: unknown ACL role 'ghost'",
+    );
+    expect(() => parseCib(withAcls('<acl_role id="x"><acl_permission id="p" kind="read"/></acl_role>', 'pacemaker-3.9'))).toThrow(
+      "acl_permission 'p': xpath: needs exactly one of 'xpath', 'reference', 'object-type'",
+    );
+    expect(() => parseCib(withAcls('<acl_role id="x"><acl_permission id="p" kind="own" xpath="/cib"/></acl_role>', 'pacemaker-3.9'))).toThrow(
+      /acl_permission 'p': kind: 'own' is not one of read, write, deny/,
+    );
+  });
+
   it('serializes attribute values with markup characters safely', () => {
     const cib = parseCib(cibText({ resources: prim('r1', 'description="a &lt; b &amp; &quot;c&quot;&#10;next"') }));
     const again = parseXml(serializeXml(cib.xml));

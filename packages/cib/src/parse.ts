@@ -10,6 +10,11 @@
 import { parseIsoDateTime, parseRange, addDuration, DATE_SPEC_FIELDS, DURATION_FIELDS } from './dates.js';
 import { CibError, type CibErrorCode, describeWhere, type Where } from './errors.js';
 import type {
+  AclKind,
+  AclPermission,
+  AclRole,
+  AclTarget,
+  Acls,
   Alert,
   AlertRecipient,
   AttributeExpression,
@@ -86,6 +91,10 @@ const BUNDLE_CHILDREN: ReadonlySet<string> = new Set([
 
 const ALERT_CHILDREN: ReadonlySet<string> = new Set(['meta_attributes', 'instance_attributes', 'select', 'recipient']);
 const RECIPIENT_CHILDREN: ReadonlySet<string> = new Set(['meta_attributes', 'instance_attributes']);
+
+const ACL_KINDS: ReadonlySet<string> = new Set(['read', 'write', 'deny']);
+// acl_permission since 2.0; read/write/deny elements in 1.x.
+const PERMISSION_ELEMENTS: ReadonlySet<string> = new Set(['acl_permission', 'read', 'write', 'deny']);
 
 const XML_ID_RE = /^[\p{L}_][\p{L}\p{N}_.-]*$/u;
 
@@ -407,7 +416,63 @@ class CibReader {
       tags,
       fencingTopology: fencingEl ? childElements(fencingEl, 'fencing-level').map((f) => this.fencingLevel(f)) : [],
       alerts: alertsEl ? childElements(alertsEl, 'alert').map((a) => this.alert(a)) : [],
+      acls: this.acls(firstChild(el, 'acls')),
     };
+  }
+
+  private acls(el: XmlElement | undefined): Acls {
+    if (!el) return { targets: [], roles: [] };
+    const roles: AclRole[] = [];
+    const targets: AclTarget[] = [];
+    for (const c of el.children) {
+      if (c.name === 'acl_role') {
+        const role: Mutable<AclRole> = {
+          id: this.id(c),
+          permissions: c.children.filter((p) => PERMISSION_ELEMENTS.has(p.name)).map((p) => this.aclPermission(p)),
+          xml: c,
+        };
+        if (c.attrs.description !== undefined) role.description = c.attrs.description;
+        roles.push(role);
+      } else if (c.name === 'acl_target' || c.name === 'acl_group' || c.name === 'acl_user') {
+        targets.push({
+          kind: c.name === 'acl_group' ? 'group' : 'user',
+          id: this.id(c),
+          name: c.attrs.name ?? c.attrs.id!,
+          roles: c.children.filter((r) => r.name === 'role' || r.name === 'role_ref').map((r) => this.id(r)),
+          permissions: c.children.filter((p) => PERMISSION_ELEMENTS.has(p.name)).map((p) => this.aclPermission(p)),
+          xml: c,
+        });
+      } else {
+        this.unexpectedChild(el, c);
+      }
+    }
+    const roleIds = new Set(roles.map((r) => r.id));
+    for (const t of targets) {
+      for (const r of t.roles) if (!roleIds.has(r)) this.tolerate('VIGIL_CIB_UNKNOWN_REFERENCE', `unknown ACL role '${r}'`, t.xml, 'role');
+    }
+    return { targets, roles };
+  }
+
+  /** 2.x+ acl_permission with `kind`, or a 1.x read/write/deny element. */
+  private aclPermission(el: XmlElement): AclPermission {
+    const kind = el.name === 'acl_permission' ? this.oneOf<AclKind>(el, 'kind', ACL_KINDS) : (el.name as AclKind);
+    if (kind === undefined) this.required(el, 'kind');
+    const p: Mutable<AclPermission> = { id: this.id(el), kind: kind!, xml: el };
+    const a = el.attrs;
+    if (a.xpath !== undefined) p.xpath = a.xpath;
+    if (a.reference !== undefined) p.reference = a.reference;
+    else if (a.ref !== undefined) p.reference = a.ref;
+    if (a['object-type'] !== undefined) p.objectType = a['object-type'];
+    else if (a.tag !== undefined) p.objectType = a.tag;
+    if (a.attribute !== undefined) p.attribute = a.attribute;
+    if (a.description !== undefined) p.description = a.description;
+    const selectors = [p.xpath, p.reference, p.objectType].filter((x) => x !== undefined).length;
+    // 1.x also allowed tag and ref together (elements of that type with that id).
+    const legacyPair = el.name !== 'acl_permission' && selectors === 2 && p.xpath === undefined;
+    if (selectors !== 1 && !legacyPair) {
+      this.fail('VIGIL_CIB_MISSING_ATTRIBUTE', `needs exactly one of 'xpath', 'reference', 'object-type'`, el, 'xpath');
+    }
+    return p;
   }
 
   private alert(el: XmlElement): Alert {
