@@ -255,62 +255,26 @@ export class AgentExecutor implements ActionRunner {
   }
 
   private async runScript(request: ActionRequest, timeoutMs: number): Promise<ActionResult> {
-    const startedAtMs = Date.now();
     const started = performance.now();
+    const result = resultBuilder(request, started);
     const isLsb = request.agent.class !== 'ocf';
+    const name = formatAgentSpec(request.agent);
     const file = this.scriptPath(request.agent)!;
-    const base = {
-      resourceId: request.resourceId,
-      action: request.action,
-      intervalMs: request.intervalMs ?? 0,
-      startedAtMs,
-    };
-    const notInstalled = (reason: string): ActionResult => ({
-      ...base,
-      rc: OcfRc.ERR_INSTALLED,
-      opStatus: OpStatus.NOT_INSTALLED,
-      exitReason: reason,
-      stdout: '',
-      stderr: '',
-      outputDroppedBytes: 0,
-      execTimeMs: Math.round(performance.now() - started),
-    });
     const installed = await isExecutableFile(file);
     if (installed === 'not executable') {
-      // Pacemaker's answer to EACCES: the agent is there but we may not run it.
-      return {
-        ...base, rc: OcfRc.ERR_PERM, opStatus: OpStatus.ERROR, stdout: '', stderr: '', outputDroppedBytes: 0,
-        exitReason: `${formatAgentSpec(request.agent)} is not executable (${file})`, execTimeMs: Math.round(performance.now() - started),
-      };
+      // Pacemaker's answer to EACCES: the agent is there but may not be run.
+      return result(OcfRc.ERR_PERM, OpStatus.ERROR, `${name} is not executable (${file})`);
     }
     if (installed !== true) {
-      return notInstalled(`${formatAgentSpec(request.agent)} is not installed (${file}: ${installed})`);
+      return result(OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED, `${name} is not installed (${file}: ${installed})`);
     }
-
     if (isLsb && request.action === 'meta-data') {
       const text = await readFile(file, 'utf8');
-      return {
-        ...base,
-        rc: OcfRc.SUCCESS,
-        opStatus: OpStatus.DONE,
-        stdout: renderMetadata(lsbMetadata(request.agent.type, text)),
-        stderr: '',
-        outputDroppedBytes: 0,
-        execTimeMs: Math.round(performance.now() - started),
-      };
+      return result(OcfRc.SUCCESS, OpStatus.DONE, undefined, { stdout: renderMetadata(lsbMetadata(request.agent.type, text)) });
     }
     const scriptAction = isLsb ? lsbScriptAction(request.action) : request.action;
     if (scriptAction === undefined) {
-      return {
-        ...base,
-        rc: OcfRc.ERR_UNIMPLEMENTED,
-        opStatus: OpStatus.NOT_SUPPORTED,
-        exitReason: `LSB scripts have no '${request.action}' action`,
-        stdout: '',
-        stderr: '',
-        outputDroppedBytes: 0,
-        execTimeMs: 0,
-      };
+      return result(OcfRc.ERR_UNIMPLEMENTED, OpStatus.NOT_SUPPORTED, `LSB scripts have no '${request.action}' action`);
     }
 
     let exitReason: string | undefined;
@@ -330,89 +294,63 @@ export class AgentExecutor implements ActionRunner {
         }
       },
     });
-    const execTimeMs = Math.round(performance.now() - started);
     const output = { stdout: outcome.stdout, stderr: outcome.stderr, outputDroppedBytes: outcome.outputDroppedBytes };
-    const withReason = (r: string | undefined): { exitReason?: string } => (r !== undefined ? { exitReason: r } : {});
-
-    if (outcome.spawnError !== undefined) {
-      if (['ENOENT', 'EISDIR', 'ENOTDIR', 'ENOEXEC', 'EINVAL'].includes(outcome.spawnError)) {
+    const spawnError = outcome.spawnError;
+    if (spawnError !== undefined) {
+      if (['ENOENT', 'EISDIR', 'ENOTDIR', 'ENOEXEC', 'EINVAL'].includes(spawnError)) {
         // Also a script whose #! interpreter is missing.
-        return notInstalled(`${formatAgentSpec(request.agent)} could not be run (${file}: ${outcome.spawnError})`);
+        return result(OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED, `${name} could not be run (${file}: ${spawnError})`);
       }
-      if (outcome.spawnError === 'EACCES' || outcome.spawnError === 'EPERM') {
-        return { ...base, ...output, rc: OcfRc.ERR_PERM, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `not permitted to run ${file}: ${outcome.spawnError}` };
-      }
-      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `could not run ${file}: ${outcome.spawnError}` };
+      const denied = spawnError === 'EACCES' || spawnError === 'EPERM';
+      return result(denied ? OcfRc.ERR_PERM : OcfRc.ERR_GENERIC, OpStatus.ERROR, `could not run ${file}: ${spawnError}`, output);
     }
     if (outcome.timedOut) {
-      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.TIMED_OUT, execTimeMs, exitReason: `${request.action} timed out after ${timeoutMs}ms` };
+      return result(OcfRc.ERR_GENERIC, OpStatus.TIMED_OUT, `${request.action} timed out after ${timeoutMs}ms`, output);
     }
-    if (outcome.cancelled) {
-      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.CANCELLED, execTimeMs, ...withReason('cancelled') };
-    }
+    if (outcome.cancelled) return result(OcfRc.ERR_GENERIC, OpStatus.CANCELLED, 'cancelled', output);
     if (outcome.exitCode === undefined) {
-      return { ...base, ...output, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, execTimeMs, exitReason: `agent was killed by ${outcome.exitSignal}` };
+      return result(OcfRc.ERR_GENERIC, OpStatus.ERROR, `agent was killed by ${outcome.exitSignal}`, output);
     }
     const rc = isLsb ? lsbRcToOcf(request.action, outcome.exitCode) : outcome.exitCode;
-    return { ...base, ...output, rc, opStatus: OpStatus.DONE, execTimeMs, ...withReason(exitReason) };
+    return result(rc, OpStatus.DONE, exitReason, output);
   }
 
   private async runNative(request: ActionRequest, timeoutMs: number): Promise<ActionResult> {
-    const startedAtMs = Date.now();
-    const started = performance.now();
-    const base = { resourceId: request.resourceId, action: request.action, intervalMs: request.intervalMs ?? 0, startedAtMs, stdout: '', stderr: '', outputDroppedBytes: 0 };
+    const result = resultBuilder(request, performance.now());
+    const name = formatAgentSpec(request.agent);
     const agent = this.natives.get(request.agent.type, request.agent.provider);
-    const elapsed = (): number => Math.round(performance.now() - started);
-    if (!agent) {
-      return { ...base, rc: OcfRc.ERR_INSTALLED, opStatus: OpStatus.NOT_INSTALLED, exitReason: `${formatAgentSpec(request.agent)} is not registered`, execTimeMs: elapsed() };
-    }
+    if (!agent) return result(OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED, `${name} is not registered`);
     if (request.action === 'meta-data') {
-      return { ...base, rc: OcfRc.SUCCESS, opStatus: OpStatus.DONE, stdout: renderMetadata(agent.metadata), execTimeMs: elapsed() };
+      return result(OcfRc.SUCCESS, OpStatus.DONE, undefined, { stdout: renderMetadata(agent.metadata) });
     }
     const method = nativeMethod(agent, request.action);
-    if (!method) {
-      return { ...base, rc: OcfRc.ERR_UNIMPLEMENTED, opStatus: OpStatus.NOT_SUPPORTED, exitReason: `${formatAgentSpec(request.agent)} does not implement ${request.action}`, execTimeMs: elapsed() };
-    }
+    if (!method) return result(OcfRc.ERR_UNIMPLEMENTED, OpStatus.NOT_SUPPORTED, `${name} does not implement ${request.action}`);
     let params: Record<string, string>;
     try {
       params = checkParameters(agent.metadata, request.params ?? {}, { subject: `resource '${request.resourceId}'` });
     } catch (err) {
       // The same answer a script gives for bad parameters: not configured (fatal).
-      return { ...base, rc: OcfRc.ERR_CONFIGURED, opStatus: OpStatus.DONE, exitReason: (err as Error).message, execTimeMs: elapsed() };
+      return result(OcfRc.ERR_CONFIGURED, OpStatus.DONE, (err as Error).message);
     }
+    // One signal for the agent: aborted by our timeout or by the caller.
     const controller = new AbortController();
-    const onOuterAbort = (): void => controller.abort();
+    const onOuterAbort = (): void => controller.abort('cancelled');
+    if (request.signal?.aborted) return result(OcfRc.ERR_GENERIC, OpStatus.CANCELLED, 'cancelled');
     request.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    const ctx = this.nativeContext(request, params, timeoutMs, controller.signal);
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    const cancelled = new Promise<'cancelled'>((resolve) => {
-      if (request.signal?.aborted) resolve('cancelled');
-      request.signal?.addEventListener('abort', () => resolve('cancelled'), { once: true });
-    });
+    const timer = setTimeout(() => controller.abort('timeout'), timeoutMs);
     try {
-      const outcome = await Promise.race([
-        method(ctx).then(
-          (value) => ({ value }),
-          (error: unknown) => ({ error }),
-        ),
-        limit,
-        cancelled,
-      ]);
-      if (outcome === 'timeout') {
-        controller.abort();
-        return { ...base, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.TIMED_OUT, exitReason: `${request.action} timed out after ${timeoutMs}ms`, execTimeMs: elapsed() };
+      const ctx = this.nativeContext(request, params, timeoutMs, controller.signal);
+      const outcome = await raceAbort(method(ctx), controller.signal);
+      if (outcome.aborted === 'timeout') {
+        return result(OcfRc.ERR_GENERIC, OpStatus.TIMED_OUT, `${request.action} timed out after ${timeoutMs}ms`);
       }
-      if (outcome === 'cancelled') {
-        return { ...base, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.CANCELLED, exitReason: 'cancelled', execTimeMs: elapsed() };
-      }
-      if ('error' in outcome) {
+      if (outcome.aborted !== undefined) return result(OcfRc.ERR_GENERIC, OpStatus.CANCELLED, 'cancelled');
+      if (outcome.error !== undefined) {
         const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
-        return { ...base, rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.DONE, exitReason: message.slice(0, EXIT_REASON_MAX), execTimeMs: elapsed() };
+        return result(OcfRc.ERR_GENERIC, OpStatus.DONE, message.slice(0, EXIT_REASON_MAX));
       }
-      return { ...base, ...nativeOutcome(outcome.value), opStatus: OpStatus.DONE, execTimeMs: elapsed() };
+      const answer = nativeOutcome(outcome.value);
+      return result(answer.rc, OpStatus.DONE, answer.exitReason, { stdout: answer.stdout });
     } finally {
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onOuterAbort);
@@ -530,6 +468,45 @@ function checkEnvironmentSafe(request: ActionRequest): void {
       }
     }
   }
+}
+
+type ResultOutput = Partial<Pick<ActionResult, 'stdout' | 'stderr' | 'outputDroppedBytes'>>;
+
+/** Builds results for one request; execTimeMs runs from `started` (performance.now()). */
+function resultBuilder(request: ActionRequest, started: number) {
+  const startedAtMs = Date.now() - Math.round(performance.now() - started);
+  return (rc: number, opStatus: OpStatusCode, exitReason?: string, output: ResultOutput = {}): ActionResult => ({
+    resourceId: request.resourceId,
+    action: request.action,
+    intervalMs: request.intervalMs ?? 0,
+    rc,
+    opStatus,
+    ...(exitReason !== undefined ? { exitReason } : {}),
+    stdout: output.stdout ?? '',
+    stderr: output.stderr ?? '',
+    outputDroppedBytes: output.outputDroppedBytes ?? 0,
+    startedAtMs,
+    execTimeMs: Math.round(performance.now() - started),
+  });
+}
+
+/**
+ * Settle with the action's outcome or with the abort reason, whichever comes
+ * first. A late rejection of the action is swallowed (it has been reported as
+ * timed out already).
+ */
+function raceAbort(
+  action: Promise<AgentActionResult>,
+  signal: AbortSignal,
+): Promise<{ value?: AgentActionResult; error?: unknown; aborted?: string }> {
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve({ aborted: String(signal.reason ?? 'cancelled') });
+    signal.addEventListener('abort', onAbort, { once: true });
+    action.then(
+      (value) => resolve({ value }),
+      (error: unknown) => resolve({ error: error ?? new Error('native agent rejected without a reason') }),
+    ).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function nativeOutcome(value: AgentActionResult): { rc: number; exitReason?: string; stdout: string } {
