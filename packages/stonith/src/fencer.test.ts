@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Fencer, describeHistoryEntry, type FencerConfig } from './fencer.js';
+import { Fencer, WATCHDOG_DEVICE_ID, describeHistoryEntry, type FencerConfig } from './fencer.js';
 import { ManualClock, sleep, type Clock } from './clock.js';
 import { StonithError, isStonithError } from './errors.js';
 import type { ActionOptions, DeviceMetadata, FenceDevice, PowerState } from './device.js';
@@ -343,6 +343,57 @@ describe('merging, confirmation, unfencing', () => {
     expect(d.power!.calls).toHaveLength(0);
     // unfencing is not fencing
     expect(fencer.isFencedSince('n1', 0)).toBe(false);
+  });
+});
+
+describe('watchdog fencing', () => {
+  const make = (config: FencerConfig, devices: Record<string, (c: Clock) => FakeDevice> = {}) => {
+    const clock = new ManualClock(0);
+    const built: Record<string, FakeDevice> = {};
+    for (const [id, f] of Object.entries(devices)) built[id] = f(clock);
+    const fencer = new Fencer({ clock, createDevice: (cfg) => built[cfg.id]!, watchdog: { timeoutMs: 10_000, covers: (n) => n !== 'no-sbd' } }, config);
+    return { clock, fencer, built };
+  };
+
+  it('reports a node with a watchdog fenced only once stonith-watchdog-timeout has passed', async () => {
+    const { clock, fencer } = make({ devices: [], levels: [] });
+    let done = false;
+    const result = fencer.fence({ target: 'n1', action: 'off', origin: 'crm' }).finally(() => (done = true));
+    await clock.advance(9_999);
+    expect(done).toBe(false);
+    expect(fencer.isFencedSince('n1', 0)).toBe(false);
+    await clock.advance(2);
+    const { ok, entry } = await result;
+    expect(ok).toBe(true);
+    expect(entry.devices).toEqual([WATCHDOG_DEVICE_ID]);
+    expect(entry.completedAt).toBe(10_000);
+  });
+
+  it('never waits for a node that has no watchdog', async () => {
+    const { fencer } = make({ devices: [], levels: [] });
+    const { ok, entry } = await fencer.fence({ target: 'no-sbd', action: 'off', origin: 'crm' });
+    expect(ok).toBe(false);
+    expect(entry.code).toBe('VIGIL_STONITH_NO_DEVICE');
+  });
+
+  it('comes after real devices, and can be named in a level', async () => {
+    const { clock, fencer, built } = make(
+      { devices: [dev('ipmi', { pcmk_host_list: 'n1 n2', pcmk_off_retries: '0' })], levels: [level('l1', 1, 'n2', ['watchdog'])] },
+      { ipmi: (c) => new FakeDevice(c, { off: 'fail' }) },
+    );
+    expect(await fencer.capableDevices('n1')).toEqual(['ipmi', 'watchdog']);
+    const r1 = fencer.fence({ target: 'n1', action: 'off', origin: 'crm' });
+    const r2 = fencer.fence({ target: 'n2', action: 'off', origin: 'crm' });
+    await clock.advance(20_000);
+    const [a, b] = await Promise.all([r1, r2]);
+    expect(a.entry.attempts.map((x) => `${x.device}:${x.ok}`)).toEqual(['ipmi:false', 'watchdog:true']);
+    expect(b.entry.devices).toEqual(['watchdog']);
+    expect(built.ipmi!.calls.map((c) => c.plug)).toEqual(['n1']);
+    expect(fencer.deviceIds()).toEqual(['ipmi']);
+  });
+
+  it('reserves the device id', () => {
+    expect(() => make({ devices: [dev('watchdog')], levels: [] })).toThrow(/reserved for watchdog fencing/);
   });
 });
 

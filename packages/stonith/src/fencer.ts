@@ -18,7 +18,7 @@
  * tests run topologies with fake devices on a manual clock.
  */
 import { StonithError, describeError, isStonithError, type StonithErrorCode } from './errors.js';
-import { runAction, type FenceAction, type FenceDevice } from './device.js';
+import { runAction, type ActionOptions, type FenceAction, type FenceDevice } from './device.js';
 import { sleep, type Clock } from './clock.js';
 import {
   DEFAULT_RETRIES,
@@ -99,7 +99,17 @@ export interface FencerOptions {
   readonly listCacheMs?: number;
   /** Called on every change of an entry, so callers can show progress. */
   readonly onUpdate?: (entry: FenceHistoryEntry) => void;
+  /**
+   * Watchdog fencing (SBD-like): nodes that `covers` run a self-fencing
+   * watchdog, so once `timeoutMs` (the effective stonith-watchdog-timeout)
+   * has passed they are known to have reset. Used as the last resort when no
+   * device can fence such a node, and wherever a level names `watchdog`.
+   */
+  readonly watchdog?: { readonly timeoutMs: number; readonly covers: (node: string) => boolean };
 }
+
+/** The reserved device id of watchdog fencing, as in Pacemaker's topology. */
+export const WATCHDOG_DEVICE_ID = 'watchdog';
 
 export interface FencerConfig {
   readonly devices: readonly StonithDeviceConfig[];
@@ -175,13 +185,57 @@ export class Fencer {
       const old = this.devices.get(cfg.id);
       next.set(cfg.id, old && old.key === key ? old : { config: cfg, targeting, key, running: 0, waiting: [] });
     }
+    if (this.opts.watchdog) {
+      if (next.has(WATCHDOG_DEVICE_ID)) {
+        throw new StonithError('VIGIL_STONITH_BAD_CONFIG', `stonith device id '${WATCHDOG_DEVICE_ID}' is reserved for watchdog fencing`);
+      }
+      next.set(WATCHDOG_DEVICE_ID, this.watchdogMember(this.devices.get(WATCHDOG_DEVICE_ID)));
+    }
     validateLevels(config.levels, new Set(next.keys()));
     this.devices = next;
     this.levels = [...config.levels];
   }
 
   deviceIds(): string[] {
-    return [...this.devices.keys()];
+    return [...this.devices.keys()].filter((id) => id !== WATCHDOG_DEVICE_ID || !this.opts.watchdog);
+  }
+
+  /**
+   * The watchdog as a device: "off" succeeds once the watchdog timeout has
+   * passed, for nodes known to run a watchdog; the node's own watchdog did
+   * the work (it reset unless it could stop its resources in time).
+   */
+  private watchdogMember(existing: Configured | undefined): Configured {
+    if (existing) return existing;
+    const wd = this.opts.watchdog!;
+    const config: StonithDeviceConfig = { id: WATCHDOG_DEVICE_ID, type: 'watchdog', params: { pcmk_host_check: 'none' } };
+    const targeting: DeviceTargeting = {
+      ...parseTargeting(config),
+      // the wait is the whole action; one attempt, never cut short by the stonith timeout
+      retries: { off: 0, reboot: 0 },
+      timeoutMs: { off: wd.timeoutMs + this.stonithTimeoutMs, reboot: wd.timeoutMs + this.stonithTimeoutMs },
+      priority: Number.NEGATIVE_INFINITY,
+    };
+    const clock = this.opts.clock;
+    const selfFenced = async (opts: ActionOptions = {}): Promise<void> => {
+      const node = opts.plug ?? '';
+      if (!wd.covers(node)) throw new StonithError('VIGIL_STONITH_NO_DEVICE', `${node} does not run a watchdog, so it cannot be fenced by waiting`);
+      await sleep(clock, wd.timeoutMs, opts.signal);
+    };
+    const unsupported = async (): Promise<never> => {
+      throw new StonithError('VIGIL_STONITH_UNSUPPORTED_ACTION', 'watchdog fencing can only wait for a node to reset itself');
+    };
+    const device: FenceDevice = {
+      type: 'watchdog',
+      off: selfFenced,
+      reboot: selfFenced,
+      on: unsupported,
+      status: unsupported,
+      list: async () => [],
+      monitor: async () => undefined,
+      metadata: async () => ({ name: 'watchdog', shortdesc: 'Self-fencing by watchdog: waits stonith-watchdog-timeout', parameters: [], actions: ['off', 'reboot'] }),
+    };
+    return { config, targeting, key: 'watchdog', device, running: 0, waiting: [] };
   }
 
   /** Fence a node. Resolves (never rejects) with ok=true only on confirmed success. */
@@ -268,7 +322,11 @@ export class Fencer {
   /** Devices that can fence the target, in the order they would be tried without topology. */
   async capableDevices(target: string, signal?: AbortSignal): Promise<string[]> {
     const out: Configured[] = [];
-    for (const d of this.devices.values()) if (await this.canFence(d, target, signal)) out.push(d);
+    for (const d of this.devices.values()) {
+      if (d.config.id === WATCHDOG_DEVICE_ID && this.opts.watchdog) {
+        if (this.opts.watchdog.covers(target)) out.push(d);
+      } else if (await this.canFence(d, target, signal)) out.push(d);
+    }
     return sortByPriority(out).map((d) => d.config.id);
   }
 
@@ -308,7 +366,13 @@ export class Fencer {
       return levels.map((level) => ({ level, members: level.devices.map((id) => this.devices.get(id)!) }));
     }
     const capable: Configured[] = [];
-    for (const d of this.devices.values()) if (await this.canFence(d, target, signal)) capable.push(d);
+    for (const d of this.devices.values()) {
+      if (d.config.id === WATCHDOG_DEVICE_ID && this.opts.watchdog) continue;
+      if (await this.canFence(d, target, signal)) capable.push(d);
+    }
+    // Watchdog fencing is the last resort: real devices confirm sooner.
+    const watchdog = this.opts.watchdog?.covers(target) ? this.devices.get(WATCHDOG_DEVICE_ID) : undefined;
+    if (watchdog) capable.push(watchdog);
     return sortByPriority(capable).map((d, i) => ({ level: { id: `implicit-${d.config.id}`, index: i + 1, devices: [d.config.id] }, members: [d] }));
   }
 
