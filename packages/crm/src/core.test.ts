@@ -202,6 +202,7 @@ describe('the replicated CIB', () => {
     // The operator edits the stored committed CIB while the node is down.
     const disk = h.cluster.nodes.get(victim)!.disk;
     const log = disk.log!;
+    disk.flush();
     const edited: SimDoc = { ...log.committed.doc, version: { adminEpoch: 5, epoch: 0, numUpdates: 0 }, config: { edited: 'offline' } };
     disk.save({ log: { last: log.last, committed: { ...log.committed, doc: edited } } });
     h.cluster.start(victim);

@@ -87,6 +87,9 @@ export class Votequorum {
   /** When the current view started, for the last_man_standing window. */
   private viewSinceMs = 0;
   private lmsAppliedForView = false;
+  /** status() is asked on every tick; recomputed only after something changed. */
+  private cachedStatus: QuorumStatus | null = null;
+  private readonly sortedIds: readonly NodeId[];
 
   constructor(config: QuorumConfig, nowMs: number) {
     validateQuorumConfig(config);
@@ -96,6 +99,7 @@ export class Votequorum {
     this.configuredExpected = config.expectedVotes ?? sum;
     this.expected = this.configuredExpected;
     this.viewSinceMs = nowMs;
+    this.sortedIds = [...this.votesById.keys()].sort((a, b) => a - b);
   }
 
   get waitForAll(): boolean {
@@ -110,14 +114,15 @@ export class Votequorum {
     return this.votesById.has(id);
   }
 
-  get nodeIds(): NodeId[] {
-    return [...this.votesById.keys()].sort((a, b) => a - b);
+  get nodeIds(): readonly NodeId[] {
+    return this.sortedIds;
   }
 
   /** A new membership view (the nodes this node can currently talk to, itself included). */
   onView(members: Iterable<NodeId>, nowMs: number): void {
     const next = [...new Set(members)].filter((id) => this.votesById.has(id)).sort((a, b) => a - b);
     this.members = next;
+    this.cachedStatus = null;
     this.viewSinceMs = nowMs;
     this.lmsAppliedForView = false;
     const total = this.sumVotes(next);
@@ -132,7 +137,10 @@ export class Votequorum {
     this.lmsAppliedForView = true;
     // LMS only ever lowers expected votes of a partition that is quorate now.
     const total = this.sumVotes(this.members);
-    if (this.isQuorumSet(this.members) && total < this.expected) this.expected = Math.max(total, 1);
+    if (this.isQuorumSet(this.members) && total < this.expected) {
+      this.expected = Math.max(total, 1);
+      this.cachedStatus = null;
+    }
   }
 
   private sumVotes(ids: Iterable<NodeId>): number {
@@ -165,14 +173,26 @@ export class Votequorum {
    * which is about this node's own history, not about a set.
    */
   isQuorumSet(ids: Iterable<NodeId>): boolean {
-    const set = new Set([...ids].filter((id) => this.votesById.has(id)));
-    const total = this.sumVotes(set);
+    const set = new Set<NodeId>();
+    let total = 0;
+    for (const id of ids) {
+      const votes = this.votesById.get(id);
+      if (votes === undefined || set.has(id)) continue;
+      set.add(id);
+      total += votes;
+    }
     if (total >= this.quorumVotes()) return true;
     if (this.config.autoTieBreaker && !this.twoNodeActive() && total * 2 === this.expected) return this.tieBreakerIn(set);
     return false;
   }
 
   status(): QuorumStatus {
+    if (this.cachedStatus) return this.cachedStatus;
+    this.cachedStatus = this.computeStatus();
+    return this.cachedStatus;
+  }
+
+  private computeStatus(): QuorumStatus {
     const total = this.sumVotes(this.members);
     const quorate = this.isQuorumSet(this.members) && (!this.waitForAll || this.allSeenOnce);
     return {

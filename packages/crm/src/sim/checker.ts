@@ -175,9 +175,19 @@ export class SimChecker implements ClusterObserver {
     return others.some((n) => n.disk.log && this.descends(n.disk.log.last, committed));
   }
 
+  private qualifyingCache: { signature: string; set: NodeId[] | null } = { signature: '', set: null };
+
   /** The largest set of live, healthy, quorate nodes that all reach each other both ways. */
   private qualifyingSet(cluster: SimCluster): NodeId[] | null {
     const healthy = cluster.liveNodes().filter((n) => !n.core!.needsSync && n.core!.quorumStatus().quorate);
+    const signature = `${cluster.topologyEpoch}|${healthy.map((n) => n.id).join(',')}`;
+    if (signature === this.qualifyingCache.signature) return this.qualifyingCache.set;
+    const set = this.searchQualifying(cluster, healthy);
+    this.qualifyingCache = { signature, set };
+    return set;
+  }
+
+  private searchQualifying(cluster: SimCluster, healthy: SimNode[]): NodeId[] | null {
     let best: NodeId[] | null = null;
     const count = healthy.length;
     for (let mask = (1 << count) - 1; mask > 0; mask--) {
@@ -211,27 +221,33 @@ export class SimChecker implements ClusterObserver {
     }
   }
 
-  /** At the end of a healed run: one acting DC, every live node on its committed entry, acks all kept. */
-  finalCheck(cluster: SimCluster): void {
-    const now = cluster.nowMs;
+  /**
+   * Problems that keep a healed cluster from counting as converged: not exactly
+   * one acting DC, a live node on another committed entry, or an acknowledged
+   * change missing from the committed history. Empty when converged.
+   */
+  convergenceProblems(cluster: SimCluster): string[] {
     const live = cluster.liveNodes();
     const dcs = live.filter((n) => n.core!.isActingDc(cluster.localMs(n)));
-    if (dcs.length !== 1) {
-      this.fail(now, `after healing, ${dcs.length} acting DCs among live nodes`);
-      return;
-    }
+    if (dcs.length !== 1) return [`after healing, ${dcs.length} acting DCs among live nodes`];
+    const problems: string[] = [];
     const reference = dcs[0]!.core!.committedEntry;
     for (const node of live) {
       const mine = node.core!.committedEntry;
-      if (key(mine) !== key(reference)) this.fail(now, `after healing, node ${node.id} holds committed ${key(mine)}, DC ${dcs[0]!.id} holds ${key(reference)}`);
+      if (key(mine) !== key(reference)) problems.push(`after healing, node ${node.id} holds committed ${key(mine)}, DC ${dcs[0]!.id} holds ${key(reference)}`);
     }
     for (const ack of this.acknowledged) {
       const entry = this.findCommittedAt(reference, ack.index);
-      if (!entry) this.fail(now, `change ${ack.node}/${ack.seq} was acknowledged at index ${ack.index} but is not in the committed history`);
+      if (!entry) problems.push(`change ${ack.node}/${ack.seq} was acknowledged at index ${ack.index} but is not in the committed history`);
       else if (formatVersion(entry.doc.version) !== ack.version) {
-        this.fail(now, `change ${ack.node}/${ack.seq} acknowledged as version ${ack.version}, committed history has ${formatVersion(entry.doc.version)} at index ${ack.index}`);
+        problems.push(`change ${ack.node}/${ack.seq} acknowledged as version ${ack.version}, committed history has ${formatVersion(entry.doc.version)} at index ${ack.index}`);
       }
     }
+    return problems;
+  }
+
+  reportConvergence(cluster: SimCluster, problems: readonly string[]): void {
+    for (const problem of problems) this.fail(cluster.nowMs, problem);
   }
 
   private findCommittedAt(head: LogEntry<SimDoc>, index: number): LogEntry<SimDoc> | null {

@@ -16,20 +16,40 @@ import type { SeededRandom } from './random.js';
 export type DiskFault = 'keep' | 'truncate' | 'corrupt';
 
 export class SimDisk {
+  /** Raw file contents as a restart reads them; null when the file does not exist. */
   hardText: string | null = null;
   logText: string | null = null;
   /** The decoded log as last written, so checkers need not re-parse. null once a fault destroyed it. */
   log: LogState<SimDoc> | null = null;
+  private hard: HardState | null = null;
+  /** Encoding (and hashing) is deferred to the next restart: a running node never reads its files. */
+  private dirty = false;
 
   save(update: { readonly hard?: HardState; readonly log?: LogState<SimDoc> }): void {
-    if (update.hard) this.hardText = encodeRecord(update.hard);
-    if (update.log) {
-      this.logText = encodeRecord(update.log);
-      this.log = update.log;
-    }
+    if (update.hard) this.hard = update.hard;
+    if (update.log) this.log = update.log;
+    this.dirty = true;
+  }
+
+  /** The bytes on disk, as the same encoder the real store uses would have written them. */
+  flush(): void {
+    if (!this.dirty) return;
+    if (this.hard) this.hardText = encodeRecord(this.hard);
+    if (this.log) this.logText = encodeRecord(this.log);
+    this.dirty = false;
+  }
+
+  /** What the store does after setting a bad log aside: no log file, loss recorded. */
+  setAsideLog(hard: HardState): void {
+    this.flush();
+    this.logText = null;
+    this.log = null;
+    this.hard = { ...hard, logLost: true };
+    this.hardText = encodeRecord(this.hard);
   }
 
   damage(fault: DiskFault, random: SeededRandom): void {
+    this.flush();
     if (fault === 'keep' || this.logText === null) return;
     const text = this.logText;
     if (fault === 'truncate') this.logText = text.slice(0, random.int(0, text.length - 1));
@@ -158,10 +178,7 @@ export class SimCluster {
       { persisted: loaded.persisted, logLost: loaded.logLost, nowMs: this.localMs(node) },
     );
     // As DiskStore does: the bad file is set aside and the loss recorded at once.
-    if (loaded.logLost) {
-      node.disk.logText = null;
-      if (loaded.persisted) node.disk.save({ hard: { ...loaded.persisted.hard, logLost: true } });
-    }
+    if (loaded.logLost && loaded.persisted) node.disk.setAsideLog(loaded.persisted.hard);
     this.topologyChanged();
   }
 

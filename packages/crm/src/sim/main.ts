@@ -1,20 +1,25 @@
 /**
- * `pnpm sim --seeds N [--seed S] [--unsafe-skip-lease-wait]`: runs N seeded
- * simulations (or replays one), prints each failing seed with its violations,
- * and ends with exactly `sim: N seeds, K violations`. Exit code 1 on any violation.
+ * `pnpm sim --seeds N [--seed S] [--first S] [--jobs J] [--unsafe-skip-lease-wait] [--verbose]`:
+ * runs N seeded simulations (or replays one), prints each failing seed with its
+ * violations and a replay command, and ends with exactly
+ * `sim: N seeds, K violations`. Exit code 1 on any violation.
+ * Seeds are split across worker threads; output is in seed order either way.
  */
-import { runSeed } from './run.js';
+import { availableParallelism } from 'node:os';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { runSeed, type SimRunResult } from './run.js';
 
 interface Args {
   seeds: number;
   seed: number | null;
   first: number;
+  jobs: number;
   unsafe: boolean;
   verbose: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 100, seed: null, first: 1, unsafe: false, verbose: false };
+  const args: Args = { seeds: 100, seed: null, first: 1, jobs: Math.min(2, availableParallelism()), unsafe: false, verbose: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = (): number => {
@@ -26,15 +31,43 @@ function parseArgs(argv: readonly string[]): Args {
     if (flag === '--seeds') args.seeds = value();
     else if (flag === '--seed') args.seed = value();
     else if (flag === '--first') args.first = value();
+    else if (flag === '--jobs') args.jobs = Math.max(1, value());
     else if (flag === '--unsafe-skip-lease-wait') args.unsafe = true;
     else if (flag === '--verbose') args.verbose = true;
     else if (flag === '--') continue;
-    else throw new Error(`unknown option ${flag} (use --seeds N, --seed S, --first S, --unsafe-skip-lease-wait, --verbose)`);
+    else throw new Error(`unknown option ${flag} (use --seeds N, --seed S, --first S, --jobs J, --unsafe-skip-lease-wait, --verbose)`);
   }
   return args;
 }
 
-function main(): void {
+interface Job {
+  seeds: number[];
+  unsafe: boolean;
+}
+
+function runJob(job: Job, trace?: (line: string) => void): SimRunResult[] {
+  return job.seeds.map((seed) => runSeed(seed, { unsafeSkipLeaseWait: job.unsafe, ...(trace ? { trace } : {}) }));
+}
+
+async function runParallel(seeds: number[], args: Args): Promise<SimRunResult[]> {
+  const jobs = Math.min(args.jobs, seeds.length);
+  if (jobs <= 1) return runJob({ seeds, unsafe: args.unsafe });
+  const parts: number[][] = Array.from({ length: jobs }, () => []);
+  seeds.forEach((seed, i) => parts[i % jobs]!.push(seed));
+  const results = await Promise.all(
+    parts.map(
+      (part) =>
+        new Promise<SimRunResult[]>((resolve, reject) => {
+          const worker = new Worker(new URL(import.meta.url), { workerData: { seeds: part, unsafe: args.unsafe } satisfies Job });
+          worker.once('message', (r: SimRunResult[]) => resolve(r));
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  return results.flat().sort((a, b) => a.seed - b.seed);
+}
+
+async function main(): Promise<void> {
   let args: Args;
   try {
     args = parseArgs(process.argv.slice(2));
@@ -44,15 +77,16 @@ function main(): void {
     return;
   }
   const seeds = args.seed !== null ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.first + i);
+  const replaying = args.seed !== null && args.verbose;
+  const results = replaying ? runJob({ seeds, unsafe: args.unsafe }, (line) => process.stdout.write(line + '\n')) : await runParallel(seeds, args);
   let violations = 0;
   let commits = 0;
-  for (const seed of seeds) {
-    const result = runSeed(seed, { unsafeSkipLeaseWait: args.unsafe, ...(args.verbose && args.seed !== null ? { trace: (line: string) => process.stdout.write(line + '\n') } : {}) });
+  for (const result of results) {
     commits += result.commits;
-    if (args.verbose) process.stdout.write(`seed ${seed}: ${result.nodes} nodes, ${result.elections} elections, ${result.commits} commits\n`);
+    if (args.verbose) process.stdout.write(`seed ${result.seed}: ${result.nodes} nodes, ${result.elections} elections, ${result.commits} commits\n`);
     if (result.violations.length === 0) continue;
     violations += result.violations.length;
-    process.stdout.write(`seed ${seed} (${result.nodes} nodes) FAILED; replay with: pnpm sim --seed ${seed}${args.unsafe ? ' --unsafe-skip-lease-wait' : ''}\n`);
+    process.stdout.write(`seed ${result.seed} (${result.nodes} nodes) FAILED; replay with: pnpm sim --seed ${result.seed}${args.unsafe ? ' --unsafe-skip-lease-wait' : ''} --verbose\n`);
     for (const v of result.violations) process.stdout.write(`  ${v}\n`);
   }
   if (args.verbose) process.stdout.write(`commit events: ${commits}\n`);
@@ -60,4 +94,8 @@ function main(): void {
   if (violations > 0) process.exitCode = 1;
 }
 
-main();
+if (isMainThread) {
+  void main();
+} else {
+  parentPort!.postMessage(runJob(workerData as Job));
+}

@@ -26,9 +26,13 @@ export interface SimRunResult {
   readonly violations: readonly string[];
   readonly commits: number;
   readonly elections: number;
+  /** Virtual time simulated, in ms. */
+  readonly virtualMs: number;
 }
 
 const TICK_MS = 10;
+/** Election timeout ×2, lease wait, a heartbeat or two, and room for one more re-election. */
+const CONVERGENCE_BOUND_MS = 4000;
 const MAX_DRIFT = 0.05;
 const CORE = { heartbeatIntervalMs: 100, electionTimeoutMs: 300, dcLeaseMs: 600, maxClockDriftRatio: MAX_DRIFT, proposalTimeoutMs: 4000, proposalRetryMs: 300 };
 
@@ -92,8 +96,16 @@ export function runSeed(seed: number, options: SimRunOptions = {}): SimRunResult
     cluster.runUntil(now + TICK_MS, TICK_MS);
     checker.afterStep(cluster);
   }
-  if (checker.violations.length === 0) checker.finalCheck(cluster);
-  return { seed, nodes: nodeCount, violations: checker.violations, commits, elections };
+  // A healed cluster must settle within a bound: one acting DC, everyone on its CIB.
+  let problems = checker.violations.length === 0 ? checker.convergenceProblems(cluster) : [];
+  const settleDeadlineMs = cluster.nowMs + CONVERGENCE_BOUND_MS;
+  while (problems.length > 0 && cluster.nowMs < settleDeadlineMs && checker.violations.length === 0) {
+    cluster.runUntil(cluster.nowMs + TICK_MS, TICK_MS);
+    checker.afterStep(cluster);
+    problems = checker.convergenceProblems(cluster);
+  }
+  checker.reportConvergence(cluster, problems);
+  return { seed, nodes: nodeCount, violations: checker.violations, commits, elections, virtualMs: cluster.nowMs };
 }
 
 function randomQuorum(random: SeededRandom, nodeCount: number): QuorumConfig {
