@@ -154,6 +154,10 @@ export function parseTargeting(cfg: StonithDeviceConfig): DeviceTargeting {
     const mapped = p[`pcmk_${action}_action`];
     if (mapped !== undefined) {
       if (!isFenceAction(mapped)) throw badConfig(`${at(`pcmk_${action}_action`)}: '${mapped}' is not a fence action`);
+      const power = ['off', 'on', 'reboot'];
+      if (power.includes(action) && !power.includes(mapped)) {
+        throw badConfig(`${at(`pcmk_${action}_action`)}: '${mapped}' cannot stand in for ${action} (use off, on or reboot)`);
+      }
       actionMap[action] = mapped;
     }
     const timeout = p[`pcmk_${action}_timeout`];
