@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allPrimitives, findResource, parseCib, parseXml, serializeCib, serializeXml, type Cib } from './index.js';
+import { CibError, allPrimitives, findResource, parseCib, parseXml, serializeCib, serializeXml, type Cib } from './index.js';
 
 const ctsDir = process.env.VIGIL_CTS_DIR ?? join(import.meta.dirname, '../../../../shared/cts-scheduler/xml');
 const files = existsSync(ctsDir) ? readdirSync(ctsDir).filter((f) => f.endsWith('.xml')).sort() : [];
@@ -32,6 +32,17 @@ describe.skipIf(files.length === 0)(suiteName, () => {
 
     // Every primitive is reachable by id, so the scheduler's lookups work on every corpus file.
     for (const p of allPrimitives(cib)) expect(findResource(cib, p.id)).toBe(p);
+
+    // Strict mode refuses exactly what lenient mode warned about, starting with the first warning.
+    let strictError: CibError | undefined;
+    try {
+      parseCib(text, { source: file, strict: true });
+    } catch (e) {
+      if (!(e instanceof CibError)) throw e;
+      strictError = e;
+    }
+    if (cib.warnings.length === 0) expect(strictError).toBeUndefined();
+    else expect(cib.warnings[0]!.startsWith(strictError!.message)).toBe(true);
   });
 
   it('keeps what the typed view does not model (bundles, alerts) through a round trip', () => {

@@ -39,7 +39,7 @@ function mutate(root: XmlElement, next: () => number): { tree: XmlElement; what:
   const elements = allElements(root).filter((e) => e !== root);
   const target = elements[Math.floor(next() * elements.length)]!;
   const keys = Object.keys(target.attrs);
-  const kind = Math.floor(next() * 4);
+  const kind = Math.floor(next() * 5);
   let what = '';
   const tree = mapTree(root, target, (e) => {
     if (kind === 0 && keys.length > 0) {
@@ -58,6 +58,11 @@ function mutate(root: XmlElement, next: () => number): { tree: XmlElement; what:
     if (kind === 2) {
       what = `remove <${e.name}>`;
       return [];
+    }
+    if (kind === 3) {
+      const name = ['operation', 'rules', 'x', 'primitive', 'group', 'clone', 'nvpair'][Math.floor(next() * 7)]!;
+      what = `rename <${e.name}> to <${name}>`;
+      return [{ ...e, name }];
     }
     what = `duplicate <${e.name}>`;
     return [e, e];
