@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fencingDelayMs, parseDurationMs, parseHostList, parseHostMap, parseTargeting, plugFor, priorityFencingDelayMs } from './config.js';
+import { anyDeviceProvidesUnfencing, fencingDelayMs, parseDurationMs, parseHostList, parseHostMap, parseTargeting, plugFor, priorityFencingDelayMs } from './config.js';
 
 describe('pcmk_* attribute parsing', () => {
   it('reads durations the way Pacemaker writes them', () => {
@@ -57,5 +57,10 @@ describe('pcmk_* attribute parsing', () => {
     expect(priorityFencingDelayMs('n2', prios, 15_000)).toBe(0);
     expect(priorityFencingDelayMs('n1', new Map([['n1', 5], ['n2', 5]]), 15_000)).toBe(0);
     expect(priorityFencingDelayMs('n1', prios, 0)).toBe(0);
+  });
+
+  it('notices a device that provides unfencing', () => {
+    expect(anyDeviceProvidesUnfencing([{ id: 'a', type: 't', params: {} }])).toBe(false);
+    expect(anyDeviceProvidesUnfencing([{ id: 'a', type: 't', params: {} }, { id: 'b', type: 't', params: {}, meta: { provides: 'unfencing' } }])).toBe(true);
   });
 });

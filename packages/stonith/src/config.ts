@@ -234,3 +234,12 @@ export function priorityFencingDelayMs(target: string, priorities: ReadonlyMap<s
 function badConfig(message: string): StonithError {
   return new StonithError('VIGIL_STONITH_BAD_CONFIG', message);
 }
+
+/**
+ * Whether any device provides unfencing (meta `provides=unfencing`): then,
+ * as in Pacemaker, resources default to `requires=unfencing` and a node must
+ * be unfenced before they are probed or started on it.
+ */
+export function anyDeviceProvidesUnfencing(devices: readonly StonithDeviceConfig[]): boolean {
+  return devices.some((d) => (d.meta?.provides ?? d.params.provides) === 'unfencing');
+}
