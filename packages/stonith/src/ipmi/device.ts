@@ -42,6 +42,14 @@ export function ipmiConfigFromParams(params: DeviceParams): IpmiDeviceConfig {
   const privRaw = (optionalParam(params, ['privlvl', 'privilege']) ?? 'administrator').toLowerCase();
   const privilege = PRIVILEGE_ALIASES[privRaw];
   if (!privilege) throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: privlvl must be callback, user, operator or administrator, not '${privRaw}'`);
+  const cipher = optionalParam(params, ['cipher']);
+  if (cipher !== undefined && cipher !== '3') {
+    throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: cipher suite ${cipher} is not supported; this client speaks suite 3 (RAKP-HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128); use fence_ipmilan for others`);
+  }
+  const lanplus = optionalParam(params, ['lanplus']);
+  if (lanplus !== undefined && ['0', 'false', 'no', 'off'].includes(lanplus.toLowerCase())) {
+    throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: only IPMI 2.0 lanplus is supported (lanplus=${lanplus}); IPMI 1.5 sessions have no encryption`);
+  }
   const method = optionalParam(params, ['method']) ?? 'onoff';
   if (method !== 'onoff' && method !== 'cycle') throw new StonithError('VIGIL_STONITH_BAD_PARAM', `${NAME}: method must be onoff or cycle, not '${method}'`);
   const kg = optionalParam(params, ['kg']);

@@ -170,5 +170,8 @@ describe('IPMI lanplus error paths without a BMC', () => {
     expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', privlvl: 'root' })).toThrow(/privlvl must be/);
     expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', ipport: 'x' })).toThrow(/ipport/);
     expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', hexadecimal_kg: 'abc' })).toThrow(/hexadecimal_kg must be/);
+    expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', cipher: '17' })).toThrow(/cipher suite 17 is not supported/);
+    expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', lanplus: '0' })).toThrow(/only IPMI 2.0 lanplus/);
+    expect(() => IpmiFenceDevice.fromParams({ ip: '127.0.0.1', cipher: '3', lanplus: '1' })).not.toThrow();
   });
 });
