@@ -1,7 +1,8 @@
 /**
- * XmlElement tree -> typed Cib. One pass collects ids (so id-refs, templates
- * and constraint references resolve in O(1)), a second builds the typed views,
- * a third checks references between them.
+ * XmlElement tree -> typed Cib. One pass collects the configuration's ids (so
+ * id-refs resolve in O(1)); a second builds the typed views in dependency
+ * order — templates, resources, tags, then constraints, checked against the
+ * resources and tags by map lookups — and then the status section.
  *
  * Lenient (default) vs strict: what Pacemaker itself tolerates with a
  * configuration error (it ignores the offending part) is a warning when
