@@ -3,7 +3,7 @@ export { CibError, CIB_ERROR_CODES, type CibErrorCode, type Where, type WhereLik
 export { parseXml, serializeXml, type SerializeOptions } from './xml.js';
 export { parseCib, cibFromXml, cibWithStatusFromXml, RESOURCE_CLASSES, type ParseOptions } from './parse.js';
 export { serializeCib } from './serialize.js';
-export { findResource, parentOf, allPrimitives, expandTags, clusterOptions } from './query.js';
+export { findResource, parentOf, allPrimitives, expandTags, expandReferences, clusterOptions } from './query.js';
 export {
   withClusterOption, withConfigurationSection, withStatus, withNodeAttribute, withVersion, emptyCib, bumpEpoch,
   bumpNumUpdates, compareVersions,

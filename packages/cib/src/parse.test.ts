@@ -4,6 +4,7 @@ import {
   INFINITY,
   allPrimitives,
   clusterOptions,
+  expandReferences,
   expandTags,
   findResource,
   parentOf,
@@ -368,6 +369,7 @@ describe('the typed model', () => {
       }),
       { strict: true },
     );
+    expect(expandReferences(cib, ['vm', 'vm1'])).toEqual(['vm1']);
     const vm1 = findResource(cib, 'vm1') as Primitive;
     expect(vm1).toMatchObject({ class: 'ocf', provider: 'heartbeat', type: 'VirtualDomain', template: 'vm' });
     expect(unpackNvSets(vm1.instanceAttributes, { nowSec: 0 })).toEqual({ config: 'vm1.xml', hypervisor: 'qemu:///system' });
@@ -376,6 +378,20 @@ describe('the typed model', () => {
       ['vm-start', 0, 90_000],
     ]);
     expect(cib.configuration.templates[0]!.id).toBe('vm');
+  });
+
+  it('expands tags and templates in constraint references', () => {
+    const cib = parseCib(
+      cibText({
+        resources: `<template id="t1" class="ocf" provider="heartbeat" type="Dummy"/>
+          <primitive id="p1" template="t1"/><group id="g"><primitive id="p2" template="t1"/></group>${prim('r1')}`,
+        tags: '<tag id="tag1"><obj_ref id="t1"/><obj_ref id="r1"/></tag>',
+      }),
+      { strict: true },
+    );
+    expect(expandReferences(cib, ['tag1'])).toEqual(['p1', 'p2', 'r1']);
+    expect(expandReferences(cib, ['r1', 't1', 'p1'])).toEqual(['r1', 'p1', 'p2']);
+    expect(expandTags(cib, ['tag1'])).toEqual(['t1', 'r1']);
   });
 
   it('reads <master> and promotable clones alike', () => {

@@ -53,9 +53,41 @@ export function allPrimitives(from: Resource | Cib): Primitive[] {
   return out;
 }
 
+const tagIndexes = new WeakMap<object, Map<string, readonly string[]>>();
+
+function tagIndex(cib: Cib): Map<string, readonly string[]> {
+  let index = tagIndexes.get(cib.configuration);
+  if (!index) {
+    index = new Map(cib.configuration.tags.map((t) => [t.id, t.refs] as const));
+    tagIndexes.set(cib.configuration, index);
+  }
+  return index;
+}
+
+/**
+ * What a constraint's resource reference stands for: tags are replaced by
+ * what they tag and templates by the primitives made from them; other ids
+ * pass through. Order is kept, repeats dropped.
+ */
+export function expandReferences(cib: Cib, ids: readonly string[]): string[] {
+  const templates = new Set(cib.configuration.templates.map((t) => t.id));
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const id of expandTags(cib, ids)) {
+    const ids = templates.has(id) ? allPrimitives(cib).filter((p) => p.template === id).map((p) => p.id) : [id];
+    for (const x of ids) {
+      if (!seen.has(x)) {
+        seen.add(x);
+        out.push(x);
+      }
+    }
+  }
+  return out;
+}
+
 /** Replaces tag ids by the ids they tag (in tag order), dropping repeats; other ids pass through. */
 export function expandTags(cib: Cib, ids: readonly string[]): string[] {
-  const tags = new Map(cib.configuration.tags.map((t) => [t.id, t.refs] as const));
+  const tags = tagIndex(cib);
   const out: string[] = [];
   const seen = new Set<string>();
   const add = (id: string, depth: number): void => {
