@@ -89,6 +89,7 @@ export class MembershipCore {
   private round: Round | null = null;
   private nextRoundAllowedMs = -Infinity;
   private failedRounds = 0;
+  private cliqueCache: { version: number; members: Member[] } | null = null;
   private candidateKey = '';
   private candidateSinceMs = -Infinity;
   private stuckSinceMs: number | null = null;
@@ -354,7 +355,7 @@ export class MembershipCore {
       if (i !== this.o.self && p.alive) peers.push(i);
     });
     this.rowVersion++;
-    this.topology.rows[this.o.self] = { node: this.o.self, incarnation: this.o.incarnation, version: this.rowVersion, peers };
+    this.topology.set({ node: this.o.self, incarnation: this.o.incarnation, version: this.rowVersion, peers });
     this.rowDirty = true;
   }
 
@@ -394,6 +395,14 @@ export class MembershipCore {
    * a clique of one before the other rows catch up.
    */
   currentClique(): Member[] {
+    // Alive peers are exactly our own row, so the topology version covers every input.
+    if (this.cliqueCache && this.cliqueCache.version === this.topology.version) return this.cliqueCache.members;
+    const members = this.computeClique();
+    this.cliqueCache = { version: this.topology.version, members };
+    return members;
+  }
+
+  private computeClique(): Member[] {
     const self = this.o.self;
     const adj = this.topology.adjacency();
     const component = connectedComponent(adj, self);

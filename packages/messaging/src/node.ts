@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { PacketAuth, ReplayWindow, parseHeader, readAuthKeyFile, HEADER_BYTES, type AuthScheme } from './auth.js';
+import { PacketAuth, ReplayWindow, parseHeader, readAuthKeyFile, HEADER_BYTES, type AuthScheme, type PacketSealer } from './auth.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { configDigest, validateAuth, validateNodes, validateTiming, type NodeConfig, type Timing } from './config.js';
 import { ConfigError, MessagingError } from './errors.js';
@@ -125,7 +125,7 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
   readonly incarnation: number;
   private readonly selfIndex: number;
   private readonly idToIndex = new Map<number, number>();
-  private readonly auth: PacketAuth;
+  private readonly auth: PacketSealer;
   private readonly clock: Clock;
   private readonly transport: Transport;
   private readonly core: MembershipCore;
@@ -145,7 +145,8 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
   /** Resolves once the transport listens. */
   readonly ready: Promise<void>;
 
-  constructor(options: CreateNodeOptions & { key: Buffer }) {
+  /** `sealer` replaces the cluster-key authenticator; only the simulator passes one. */
+  constructor(options: CreateNodeOptions & { key: Buffer; sealer?: PacketSealer }) {
     super();
     this.nodes = [...validateNodes(options.nodes)].sort((a, b) => a.id - b.id);
     this.nodes.forEach((n, i) => this.idToIndex.set(n.id, i));
@@ -154,7 +155,7 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
     this.selfIndex = selfIndex;
     this.nodeId = options.nodeId;
     const scheme = validateAuth(options.auth);
-    this.auth = new PacketAuth(options.key, scheme);
+    this.auth = options.sealer ?? new PacketAuth(options.key, scheme);
     this.timing = validateTiming(options);
     this.clock = options.clock ?? systemClock;
     this.transport = options.transport ?? new UdpTransport();

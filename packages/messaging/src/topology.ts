@@ -7,6 +7,8 @@ import type { Row } from './wire/heartbeat.js';
  */
 export class Topology {
   readonly rows: (Row | undefined)[];
+  /** Bumped on every change, so callers can cache what they derive from the rows. */
+  version = 0;
 
   constructor(readonly nodeCount: number) {
     this.rows = new Array<Row | undefined>(nodeCount).fill(undefined);
@@ -18,7 +20,13 @@ export class Topology {
     const cur = this.rows[row.node];
     if (cur && (row.incarnation < cur.incarnation || (row.incarnation === cur.incarnation && row.version <= cur.version))) return false;
     this.rows[row.node] = { node: row.node, incarnation: row.incarnation, version: row.version, peers: row.peers.filter((p) => p >= 0 && p < this.nodeCount) };
+    this.version++;
     return true;
+  }
+
+  set(row: Row): void {
+    this.rows[row.node] = row;
+    this.version++;
   }
 
   adjacency(): boolean[][] {
