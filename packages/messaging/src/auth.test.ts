@@ -93,3 +93,17 @@ describe('authkey files', () => {
     await expect(readAuthKeyFile(open)).rejects.toThrow(/mode 0644/);
   });
 });
+
+describe('ChecksumSealer (simulation only)', () => {
+  it('keeps the envelope and still rejects corrupted packets', async () => {
+    const { ChecksumSealer } = await import('./auth.js');
+    const s = new ChecksumSealer(key);
+    const p = s.seal(3, 99, 7, 1, Buffer.from('abc'));
+    const h = parseHeader(p)!;
+    expect(h).toMatchObject({ sender: 3, incarnation: 99, seq: 7, type: 1 });
+    expect(s.matches(h)).toBe(true);
+    expect(s.open(p, h)).toEqual(Buffer.from('abc'));
+    p[26]! ^= 4;
+    expect(s.open(p, h)).toBeNull();
+  });
+});

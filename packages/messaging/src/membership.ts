@@ -101,6 +101,8 @@ export class MembershipCore {
   private expectedTickMs = Infinity;
   lagForgivenMs = 0;
   suspicions = 0;
+  /** Authentic heartbeats from nodes configured with a different node list. */
+  configMismatches = 0;
 
   constructor(options: MembershipOptions) {
     this.o = options;
@@ -247,7 +249,10 @@ export class MembershipCore {
   private onHeartbeat(from: number, link: number, hb: Heartbeat, nowMs: number, packetSeq: number): void {
     const o = this.o;
     const p = this.peers[from]!;
-    if (hb.configDigest !== o.configDigest) return;
+    if (hb.configDigest !== o.configDigest) {
+      this.configMismatches++;
+      return;
+    }
     if (link < 0 || link >= p.linkCount) return;
     if (packetSeq !== Infinity) {
       // Overtaken by a newer heartbeat (copies on other links, reordering): it still

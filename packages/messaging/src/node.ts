@@ -92,6 +92,8 @@ export interface MessagingStats {
   viewChanges: number;
   /** Total time our own timers ran late and was forgiven to peers. */
   lagForgivenMs: number;
+  /** Authentic heartbeats from a node whose node list differs from ours (misconfiguration). */
+  configMismatches: number;
 }
 
 export interface LinkState {
@@ -139,7 +141,7 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
   private stopped = false;
   private started = false;
   private currentView: View;
-  private readonly counters: Omit<MessagingStats, 'incarnation' | 'retransmits' | 'suspicions' | 'lagForgivenMs'> = {
+  private readonly counters: Omit<MessagingStats, 'incarnation' | 'retransmits' | 'suspicions' | 'lagForgivenMs' | 'configMismatches'> = {
     packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, foreign: 0, forged: 0, replayed: 0, stale: 0, malformed: 0, viewChanges: 0,
   };
   /** Resolves once the transport listens. */
@@ -240,6 +242,7 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
       retransmits: this.reliable.retransmits,
       suspicions: this.core.suspicions,
       lagForgivenMs: this.core.lagForgivenMs,
+      configMismatches: this.core.configMismatches,
     };
   }
 
