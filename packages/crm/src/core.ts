@@ -59,6 +59,8 @@ export interface CrmCoreOptions<D> {
   readonly noQuorumPolicy?: NoQuorumPolicy;
   /** For the checker's own test only: a new DC acts at once, without waiting out the old lease. */
   readonly unsafeSkipLeaseWait?: boolean;
+  /** For the checker's own test only: grant votes without comparing logs (loses commits). */
+  readonly unsafeIgnoreLogInVotes?: boolean;
 }
 
 export interface CrmStartState<D> {
@@ -116,6 +118,7 @@ export class CrmCore<D> {
   private readonly maxPendingEntries: number;
   private readonly maxOutstandingProposals: number;
   private readonly noQuorumPolicy: NoQuorumPolicy;
+  private readonly unsafeIgnoreLogInVotes: boolean;
 
   private nowMs: number;
   private hard: HardState;
@@ -184,6 +187,7 @@ export class CrmCore<D> {
     this.maxPendingEntries = options.maxPendingEntries ?? 64;
     this.maxOutstandingProposals = options.maxOutstandingProposals ?? 256;
     this.noQuorumPolicy = options.noQuorumPolicy ?? 'stop';
+    this.unsafeIgnoreLogInVotes = options.unsafeIgnoreLogInVotes === true;
     // The origin names this incarnation, so sequence numbers restart safely.
     this.origin = `${this.id}.${Math.floor(this.random() * 0xffffffff).toString(16)}`;
     this.nowMs = start.nowMs;
@@ -516,9 +520,14 @@ export class CrmCore<D> {
     if (dcAlive) return reply(false);
     if (message.term > this.hard.term) this.becomeFollower(message.term, null);
     const last = this.log.last;
-    const upToDate = message.lastTerm > last.term || (message.lastTerm === last.term && message.lastIndex >= last.index);
+    const upToDate =
+      this.unsafeIgnoreLogInVotes || message.lastTerm > last.term || (message.lastTerm === last.term && message.lastIndex >= last.index);
     const free = this.hard.votedFor === null || this.hard.votedFor === message.from;
-    if (!upToDate || !free || this.logLost) return reply(false);
+    // A node that lost its log could help elect a DC lacking a committed entry it
+    // once held. With two nodes the candidate is the only other copy there is,
+    // so the vote is safe and refusing it would block the cluster for good.
+    const amnesiaBlocks = this.logLost && this.quorum.nodeIds.length > 2;
+    if (!upToDate || !free || amnesiaBlocks) return reply(false);
     if (this.hard.votedFor !== message.from) this.setHard({ term: this.hard.term, votedFor: message.from });
     this.resetElectionDeadline();
     reply(true);

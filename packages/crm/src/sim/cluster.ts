@@ -105,6 +105,8 @@ export interface ClusterOptions {
   readonly maxDriftRatio: number;
   readonly viewDelayMs: number;
   readonly fenceDelayMs: number;
+  /** A fence completed and powered this node off (the runner reboots it later). */
+  readonly onFenceKill?: (target: NodeId) => void;
   readonly faults: LinkFaults;
   readonly observer?: ClusterObserver;
   readonly trace?: (line: string) => void;
@@ -294,6 +296,8 @@ export class SimCluster {
       // A fencer that died meanwhile never completes its request.
       if (!by.alive || by.incarnation !== fence.byIncarnation) continue;
       this.crash(fence.target);
+      this.options.trace?.(`t=${this.nowMs.toFixed(1)} n${fence.by} fenced n${fence.target}`);
+      this.options.onFenceKill?.(fence.target);
       by.core!.onFenced(fence.target);
       this.drain(by);
     }

@@ -14,6 +14,8 @@ import type { CibChange } from '../types.js';
 export interface SimRunOptions {
   /** The deliberately broken variant, to prove the checker catches it. */
   readonly unsafeSkipLeaseWait?: boolean;
+  /** Another broken variant: votes ignore how new the candidate's log is. */
+  readonly unsafeIgnoreLogInVotes?: boolean;
   readonly faultPhaseMs?: number;
   readonly healPhaseMs?: number;
   /** Receives a line per notable happening, for replaying a failing seed by eye. */
@@ -40,19 +42,27 @@ export function runSeed(seed: number, options: SimRunOptions = {}): SimRunResult
   const random = new SeededRandom(seed);
   const faultRandom = random.fork();
   const clusterRandom = random.fork();
-  const nodeCount = random.int(3, 7);
+  // Two nodes means a two_node cluster, which leans on fencing; 3–7 use plain votes.
+  const nodeCount = random.int(2, 7);
   const quorum = randomQuorum(random, nodeCount);
   const livenessBoundMs = 5000;
   const checker = new SimChecker(quorum, livenessBoundMs);
   let commits = 0;
   let elections = 0;
+  const restarts: { atMs: number; id: NodeId }[] = [];
   const cluster = new SimCluster({
     quorum,
     random: clusterRandom,
-    core: { ...CORE, ...(options.unsafeSkipLeaseWait ? { unsafeSkipLeaseWait: true } : {}) },
+    core: {
+      ...CORE,
+      ...(options.unsafeSkipLeaseWait ? { unsafeSkipLeaseWait: true } : {}),
+      ...(options.unsafeIgnoreLogInVotes ? { unsafeIgnoreLogInVotes: true } : {}),
+    },
     maxDriftRatio: MAX_DRIFT,
     viewDelayMs: random.int(50, 300),
     fenceDelayMs: 200,
+    // Fencing reboots the target: it comes back with its disk after a while.
+    onFenceKill: (target) => restarts.push({ atMs: cluster.nowMs + faultRandom.int(500, 2500), id: target }),
     faults: { lossRatio: 0, duplicateRatio: 0, delayMinMs: 1, delayMaxMs: 5 },
     ...(options.trace ? { trace: options.trace } : {}),
     observer: {
@@ -73,7 +83,6 @@ export function runSeed(seed: number, options: SimRunOptions = {}): SimRunResult
   const healPhaseMs = options.healPhaseMs ?? 7000;
   let nextFaultMs = random.int(500, 1500);
   let nextProposalMs = 200;
-  const restarts: { atMs: number; id: NodeId }[] = [];
   const endMs = faultPhaseMs + healPhaseMs;
   while (cluster.nowMs < endMs && checker.violations.length === 0) {
     const now = cluster.nowMs;
@@ -109,6 +118,7 @@ export function runSeed(seed: number, options: SimRunOptions = {}): SimRunResult
 }
 
 function randomQuorum(random: SeededRandom, nodeCount: number): QuorumConfig {
+  if (nodeCount === 2) return { nodes: [{ id: 1 }, { id: 2 }], twoNode: true };
   const weighted = random.chance(0.2);
   const nodes = Array.from({ length: nodeCount }, (_, i) => ({ id: i + 1, votes: weighted && i === 0 ? 2 : 1 }));
   const autoTieBreaker = random.chance(0.5);

@@ -30,4 +30,13 @@ describe('deterministic simulation', () => {
     }
     expect(caught).toMatch(/DC windows overlap|act as DC at once/);
   });
+
+  it('catches votes that ignore how new the candidate log is (checker self-test)', () => {
+    let caught: string | null = null;
+    for (let seed = 1; seed <= 300 && caught === null; seed++) {
+      const result = runSeed(seed, { unsafeIgnoreLogInVotes: true });
+      if (result.violations.length) caught = result.violations[0]!;
+    }
+    expect(caught).toMatch(/fork|is on the disks of only|not in the committed history|acknowledged as version/);
+  });
 });
