@@ -3,6 +3,7 @@ import { registerSimulateCommands } from './commands/simulate.js';
 import { registerAgentCommands } from './commands/agent.js';
 import { registerStonithCommands } from './commands/stonith.js';
 import { registerClusterKeygenCommands } from './commands/cluster-keygen.js';
+import { registerDaemonCommands } from './commands/daemon.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('vigil');
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAgentCommands(program);
   registerStonithCommands(program);
   registerClusterKeygenCommands(program);
+  registerDaemonCommands(program);
   await program.parseAsync(argv);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

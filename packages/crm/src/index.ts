@@ -20,3 +20,4 @@ export { CrmError, CRM_ERROR_CODES } from './errors.js';
 export type { CrmErrorCode } from './errors.js';
 export { runSeed } from './sim/run.js';
 export type { SimRunOptions, SimRunResult } from './sim/run.js';
+export * from './daemon/index.js';

@@ -31,6 +31,8 @@ export interface ControlDeps {
   fence(node: string, action: string): Promise<boolean>;
   /** Record a completed fencing in the CIB (node down, its history cleared). */
   recordFenced(node: string): Promise<void>;
+  /** A reason not to schedule yet (e.g. a joining node has not sent its history). */
+  hold?(): string | undefined;
   /** Raise the fail count of a resource on a node after a failed action. */
   recordFailure(node: string, resource: string, task: string, intervalMs: number, startFailure: boolean): Promise<void>;
 }
@@ -100,6 +102,7 @@ export class ControlLoop extends EventEmitter<ControlEvents> {
           this.emit('error', new Error(`gave up after ${this.maxTransitionsPerPoke} transitions without settling`));
           break;
         }
+        if (this.deps.hold?.() !== undefined) break;
         const result = schedule(this.deps.cib(), this.deps.nowSec());
         if (result.graph.actions.length === 0) break;
         const report = await this.drive(result.graph);
