@@ -88,7 +88,7 @@ const seeds: Array<{ name: string; text: string }> = [
   },
 ];
 if (existsSync(ctsDir)) {
-  for (const f of ['bundle-nested-colocation.xml', 'rule-dbl-as-auto-number-match.xml', 'ticket-promoted-1.xml', 'template-1.xml']) {
+  for (const f of ['bundle-interleave-start.xml', 'rule-dbl-as-auto-number-match.xml', 'ticket-promoted-1.xml', 'template-1.xml']) {
     if (existsSync(join(ctsDir, f))) seeds.push({ name: f, text: readFileSync(join(ctsDir, f), 'utf8') });
   }
 }
