@@ -164,7 +164,7 @@ async function crmAttribute(
   let name = o.get('name');
   let lifetime: AttributeLifetime | undefined = defaults.lifetime;
   if (o.has('promotion')) {
-    const rsc = o.get('promotion') ?? ctx.env['OCF_RESOURCE_INSTANCE'];
+    const rsc = o.get('promotion') || ctx.env['OCF_RESOURCE_INSTANCE'];
     if (!rsc) return usage('crm_attribute: --promotion needs a resource (none given and OCF_RESOURCE_INSTANCE unset)');
     name = promotionAttributeName(rsc);
     lifetime = 'reboot';
