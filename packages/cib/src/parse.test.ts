@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CibError,
   INFINITY,
   allPrimitives,
   clusterOptions,
+  evaluateRule,
   expandReferences,
   expandTags,
   findResource,
@@ -324,6 +327,34 @@ describe('what Pacemaker tolerates is a warning when lenient', () => {
       { strict: true },
     );
     expect(cib.warnings).toEqual([]);
+  });
+});
+
+describe('a pacemaker-1.2 CIB (master/slave, normal nodes, score-based order)', () => {
+  const text = readFileSync(join(import.meta.dirname, 'test-support/pacemaker-1.2-example.xml'), 'utf8');
+  const cib = parseCib(text, { source: 'legacy.xml', strict: true });
+
+  it('reads into the same 3.x-shaped model', () => {
+    expect(cib.validateWith).toBe('pacemaker-1.2');
+    expect(cib.haveQuorum).toBe(true);
+    expect(cib.configuration.nodes.map((n) => [n.uname, n.type])).toEqual([['alpha', 'member'], ['beta', 'member']]);
+    const ms = cib.configuration.resources[0] as Clone;
+    expect([ms.kind, ms.promotable, ms.legacyMaster, ms.child.id]).toEqual(['clone', true, true, 'drbd']);
+    expect((ms.child as Primitive).operations.map((o) => [o.role, o.intervalMs])).toEqual([['Promoted', 29_000], ['Unpromoted', 31_000]]);
+    expect((cib.configuration.resources[1] as Group).children.map((p) => `${p.class}:${p.provider ?? ''}:${p.type}`)).toEqual([
+      'ocf:heartbeat:Filesystem', 'ocf:heartbeat:IPaddr2', 'lsb::apache2',
+    ]);
+    const [colo, order] = cib.configuration.constraints;
+    expect(colo).toMatchObject({ kind: 'rsc_colocation', withRscRole: 'Promoted', score: INFINITY });
+    expect(order).toMatchObject({ kind: 'rsc_order', firstAction: 'promote', score: INFINITY });
+    expect(clusterOptions(cib, { nowSec: 0 })).toEqual({ 'stonith-enabled': 'false', 'no-quorum-policy': 'ignore' });
+  });
+
+  it('evaluates its ping rule per node', () => {
+    const rule = (cib.configuration.constraints[3] as LocationConstraint).rules[0]!;
+    expect(evaluateRule(rule, { nodeAttrs: {}, nowSec: 0 })).toBe(true);
+    expect(evaluateRule(rule, { nodeAttrs: { pingd: '0' }, nowSec: 0 })).toBe(true);
+    expect(evaluateRule(rule, { nodeAttrs: { pingd: '200' }, nowSec: 0 })).toBe(false);
   });
 });
 

@@ -73,4 +73,13 @@ describe.skipIf(reason !== '')(`serialized CIBs validate against Pacemaker's Rel
     const result = validates(serializeCib(cib, { pretty: true }), join(SCHEMA_DIR, 'pacemaker-3.9.rng'));
     expect(result.output).toContain('validates');
   });
+
+  it('a pacemaker-1.2 CIB stays valid for its own schema through a round trip and an edit', () => {
+    const text = readFileSync(join(import.meta.dirname, 'test-support/pacemaker-1.2-example.xml'), 'utf8');
+    const schema = join(SCHEMA_DIR, 'pacemaker-1.2.rng');
+    expect(validates(text, schema).ok).toBe(true);
+    const cib = parseCib(text);
+    expect(validates(serializeCib(cib), schema).ok).toBe(true);
+    expect(validates(serializeCib(bumpEpoch(withClusterOption(cib, 'maintenance-mode', 'true'))), schema).ok).toBe(true);
+  });
 });
