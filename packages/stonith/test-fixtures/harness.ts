@@ -66,8 +66,33 @@ export interface IpmiSim {
 export const BMC_USER = 'admin';
 export const BMC_PASSWORD = 'secret';
 
-/** Start ipmi_sim (package openipmi) on a free loopback port and wait until it answers. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start ipmi_sim (package openipmi) on a free loopback port and wait until it
+ * answers. Another process may take the port between our probe and the
+ * simulator's bind, so a simulator that dies at once is retried on a new port.
+ */
 export async function startIpmiSim(): Promise<IpmiSim> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      return await startIpmiSimOnce();
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+async function startIpmiSimOnce(): Promise<IpmiSim> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ipmi-sim-'));
   const port = await freeUdpPort();
   const pid = Number(execFileSync(join(fixturesDir, 'ipmi-sim', 'start.sh'), [dir, String(port)], { encoding: 'utf8' }).trim());
@@ -81,6 +106,10 @@ export async function startIpmiSim(): Promise<IpmiSim> {
   };
   try {
     await waitFor(`ipmi_sim on 127.0.0.1:${port}`, async () => {
+      if (!alive(pid)) {
+        const log = existsSync(join(dir, 'sim.log')) ? readFileSync(join(dir, 'sim.log'), 'utf8').trim() : '';
+        throw new Error(`ipmi_sim exited at start: ${log || 'no log'}`);
+      }
       try {
         const c = await IpmiLanplusClient.connect({ host: '127.0.0.1', port, username: BMC_USER, password: BMC_PASSWORD, attempts: 1, attemptTimeoutMs: 500 });
         await c.close();
