@@ -344,6 +344,21 @@ describe('merging, confirmation, unfencing', () => {
     // unfencing is not fencing
     expect(fencer.isFencedSince('n1', 0)).toBe(false);
   });
+
+  it('fails unfencing when no device provides it or one of them fails', async () => {
+    const { clock, fencer } = setup(
+      { devices: [dev('scsi', { pcmk_host_list: 'n1', pcmk_on_retries: '0' }, { provides: 'unfencing' }), dev('net', { pcmk_host_list: 'n1' }, { provides: 'unfencing' })], levels: [] },
+      { scsi: (c) => new FakeDevice(c), net: (c) => new FakeDevice(c, { on: 'fail' }) },
+    );
+    const r = fencer.unfence('n1', 'crm');
+    await clock.advance(5_000);
+    const { ok, entry } = await r;
+    expect(ok).toBe(false);
+    expect(entry.reason).toMatch(/unfencing n1 failed: .*net on: fake on failed/);
+    const none = await fencer.unfence('n2', 'crm');
+    expect(none.ok).toBe(false);
+    expect(none.entry.code).toBe('VIGIL_STONITH_NO_DEVICE');
+  });
 });
 
 describe('watchdog fencing', () => {
