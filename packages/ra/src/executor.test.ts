@@ -296,6 +296,21 @@ describe('bad input and misbehaving agents', () => {
     expect(r.outputDroppedBytes).toBeGreaterThan(16 * 1024 * 1024 - 2 * 64 * 1024);
     expect(r.stdout.startsWith('ooo')).toBe(true);
   });
+
+  it('memory stays flat while an agent writes 2 x 64 MB', async () => {
+    const ex = await executor({ ocfRoot: join(FIXTURES, 'ocf'), outputLimitBytes: 64 * 1024 });
+    const before = process.memoryUsage();
+    let peakRss = before.rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+    try {
+      const r = await ex.run({ resourceId: 'c', agent: parseAgentSpec('ocf:vigil-test:Chatty'), action: 'start', params: { mb: '64' }, timeoutMs: 120_000 });
+      expect(r.outputDroppedBytes).toBeGreaterThan(127 * 1024 * 1024);
+    } finally {
+      clearInterval(sampler);
+    }
+    // Buffering the output would need 128 MB or more; allow for allocator noise.
+    expect(peakRss - before.rss).toBeLessThan(48 * 1024 * 1024);
+  });
 });
 
 describe('helper commands on the agent PATH', () => {
