@@ -52,6 +52,7 @@ describe('edits return a new Cib and leave the input alone', () => {
     const bad = parseXml('<resources><primitive id="vip" class="ocf" type="IPaddr2"/></resources>');
     expect(() => withConfigurationSection(base, 'resources', bad)).toThrow(CibError);
     expect(() => withConfigurationSection(base, 'constraints', resources)).toThrow(/expected a <constraints> element/);
+    expect(() => withConfigurationSection(base, 'status', parseXml('<status/>'))).toThrow(/'status' is not a configuration section/);
     expect(base.configuration.resources.map((r) => r.id)).toEqual(['r1', 'r2']);
   });
 

@@ -71,8 +71,17 @@ export function withClusterOption(cib: Cib, name: string, value: string | undefi
   return withConfigurationSection(cib, 'crm_config', withChildren(crmConfig, setChildren), opts);
 }
 
+const CONFIGURATION_SECTIONS: ReadonlySet<string> = new Set([
+  'crm_config', 'nodes', 'resources', 'constraints', 'rsc_defaults', 'op_defaults', 'tags', 'fencing-topology', 'alerts', 'acls',
+]);
+
 /** Replaces (or adds) one section of `<configuration>`, e.g. resources or constraints. */
 export function withConfigurationSection(cib: Cib, sectionName: string, element: XmlElement, opts?: ParseOptions): Cib {
+  if (!CONFIGURATION_SECTIONS.has(sectionName)) {
+    throw new CibError('VIGIL_CIB_UNKNOWN_ELEMENT', `'${sectionName}' is not a configuration section (${[...CONFIGURATION_SECTIONS].join(', ')})`, {
+      element: 'configuration',
+    });
+  }
   if (element.name !== sectionName) {
     throw new CibError('VIGIL_CIB_UNKNOWN_ELEMENT', `expected a <${sectionName}> element, got <${element.name}>`, {
       element: element.name,
