@@ -8,7 +8,7 @@
  */
 export const RA_ERROR_CODES = {
   VIGIL_RA_BAD_AGENT_SPEC: 'an agent name is not CLASS[:PROVIDER]:TYPE',
-  VIGIL_RA_UNKNOWN_CLASS: 'an agent class is not ocf, lsb, service or native',
+  VIGIL_RA_UNKNOWN_CLASS: 'an agent class is not one Pacemaker (or Vigil, native) defines',
   VIGIL_RA_UNKNOWN_ACTION: 'an action name is not one the agent API defines',
   VIGIL_RA_BAD_METADATA: 'agent meta-data is not valid resource-agent XML',
   VIGIL_RA_UNKNOWN_PARAMETER: 'an instance attribute is not a parameter of the agent',

@@ -227,7 +227,7 @@ describe.skipIf(!havePacemaker)('ocf:pacemaker agents (pacemaker-resource-agents
 describe('bad input and misbehaving agents', () => {
   it('a missing agent is "not installed" (rc 5), not an exception', async () => {
     const ex = await executor();
-    for (const name of ['ocf:nobody:Nothing', 'lsb:no-such-service', 'native:ghost']) {
+    for (const name of ['ocf:nobody:Nothing', 'lsb:no-such-service', 'native:ghost', 'systemd:nginx', 'nagios:check_x']) {
       const r = await ex.run({ resourceId: 'x', agent: parseAgentSpec(name), action: 'start', validate: true });
       expect([name, r.rc, r.opStatus]).toEqual([name, OcfRc.ERR_INSTALLED, OpStatus.NOT_INSTALLED]);
       expect(r.exitReason).toContain('not');

@@ -12,7 +12,7 @@ import { lsbMetadata, lsbRcToOcf, lsbScriptAction } from './lsb.js';
 import { checkParameters, parseMetadata, renderMetadata, type AgentMetadata } from './metadata.js';
 import { nativeMethod, NativeAgentRegistry, type AgentActionResult, type AgentContext } from './native.js';
 import { runProcess } from './process.js';
-import { formatAgentSpec, type AgentSpec } from './spec.js';
+import { formatAgentSpec, RUNNABLE_CLASSES, type AgentSpec } from './spec.js';
 
 export interface ExecutorOptions {
   /** This node's name: crm_node -n, OCF_RESKEY_CRM_meta_on_node, the default -N of crm_attribute. */
@@ -251,6 +251,13 @@ export class AgentExecutor implements ActionRunner {
     }
     const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 20_000;
     if (this.isNative(request.agent)) return this.runNative(request, timeoutMs);
+    if (!RUNNABLE_CLASSES.includes(request.agent.class)) {
+      return resultBuilder(request, performance.now())(
+        OcfRc.ERR_INSTALLED,
+        OpStatus.NOT_INSTALLED,
+        `${formatAgentSpec(request.agent)}: Vigil does not run ${request.agent.class} agents here`,
+      );
+    }
     return this.runScript(request, timeoutMs);
   }
 
@@ -391,7 +398,8 @@ export class AgentExecutor implements ActionRunner {
       this.metadataCache.set(key, agent.metadata);
       return agent.metadata;
     }
-    const file = this.scriptPath(spec)!;
+    const file = this.scriptPath(spec);
+    if (file === undefined) throw new RaError('VIGIL_RA_BAD_METADATA', `${key}: Vigil does not run ${spec.class} agents here`);
     const installed = await isExecutableFile(file);
     if (installed !== true) throw new RaError('VIGIL_RA_BAD_METADATA', `${key}: not installed (${file}: ${installed})`);
     let meta: AgentMetadata;
@@ -413,7 +421,8 @@ export class AgentExecutor implements ActionRunner {
 
   private async metadataIfInstalled(spec: AgentSpec): Promise<AgentMetadata | undefined> {
     if (this.isNative(spec)) return this.natives.get(spec.type, spec.provider)?.metadata;
-    if ((await isExecutableFile(this.scriptPath(spec)!)) !== true) return undefined;
+    const file = this.scriptPath(spec);
+    if (file === undefined || (await isExecutableFile(file)) !== true) return undefined;
     return this.metadata(spec);
   }
 

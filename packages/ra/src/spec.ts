@@ -1,7 +1,13 @@
 import { RaError } from './errors.js';
 
-/** The agent classes this package can run. */
-export type AgentClass = 'ocf' | 'lsb' | 'service' | 'native';
+/**
+ * Agent classes a CIB may name. ocf, lsb, service and native run here;
+ * the others are accepted so a CIB naming them loads, and running one
+ * answers "not installed" (stonith resources belong to @vigil/stonith).
+ */
+export type AgentClass = 'ocf' | 'lsb' | 'service' | 'native' | 'systemd' | 'upstart' | 'nagios' | 'heartbeat' | 'stonith';
+
+export const RUNNABLE_CLASSES: readonly AgentClass[] = ['ocf', 'lsb', 'service', 'native'];
 
 /** Which agent a resource uses: `<primitive class provider type>`. */
 export interface AgentSpec {
@@ -11,7 +17,7 @@ export interface AgentSpec {
   readonly type: string;
 }
 
-const CLASSES: readonly AgentClass[] = ['ocf', 'lsb', 'service', 'native'];
+const CLASSES: readonly AgentClass[] = [...RUNNABLE_CLASSES, 'systemd', 'upstart', 'nagios', 'heartbeat', 'stonith'];
 // A type or provider becomes part of a file path: keep it to one path segment.
 const SAFE_NAME = /^[A-Za-z0-9_.@+-]+$/;
 

@@ -44,7 +44,8 @@ describe('agent names and durations', () => {
     expect(parseAgentSpec('lsb:nginx')).toEqual({ class: 'lsb', type: 'nginx' });
     expect(() => parseAgentSpec('ocf:heartbeat')).toThrow(/ocf:PROVIDER:TYPE/);
     expect(() => parseAgentSpec('ocf:..:x')).toThrow(/provider '..'/);
-    expect(() => parseAgentSpec('stonith:fence_ipmilan')).toThrow(RaError);
+    expect(parseAgentSpec('stonith:fence_ipmilan')).toEqual({ class: 'stonith', type: 'fence_ipmilan' });
+    expect(() => parseAgentSpec('bogus:x')).toThrow(RaError);
   });
   it('parses Pacemaker durations', () => {
     expect(['20s', '20', '1min', '500ms', '2h', 'PT1M30S'].map((d) => parseDurationMs(d))).toEqual([
