@@ -596,10 +596,15 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** Run an action here, for the DC (locally or on its request). */
   private async runLocally(req: ExecRequest): Promise<ExecReply> {
     if (req.rsc.class === 'stonith') return this.stonithAction(req);
-    const agentClass = req.rsc.class as AgentClass;
+    // Native (in-process) agents are written in the CIB as ocf:vigil:NAME,
+    // so the CIB still validates against Pacemaker's schema.
+    const native = req.rsc.class === 'ocf' && req.rsc.provider === 'vigil' && this.opts.natives?.get(req.rsc.type) !== undefined;
+    const agent = native
+      ? { class: 'native' as AgentClass, type: req.rsc.type }
+      : { class: req.rsc.class as AgentClass, ...(req.rsc.provider ? { provider: req.rsc.provider } : {}), type: req.rsc.type };
     try {
       const r = await this.lrm.exec({
-        resource: { id: req.rsc.id, agent: { class: agentClass, ...(req.rsc.provider ? { provider: req.rsc.provider } : {}), type: req.rsc.type }, params: req.rsc.params, meta: req.rsc.meta },
+        resource: { id: req.rsc.id, agent, params: req.rsc.params, meta: req.rsc.meta },
         action: req.task,
         intervalMs: req.intervalMs,
         timeoutMs: req.timeoutMs,
