@@ -440,6 +440,13 @@ export class MembershipCore {
         return;
       }
     }
+    if (this.installed.members.length > 1 && this.viewOutdated()) {
+      // Members of our view have moved on to a newer view without us: ours no
+      // longer exists anywhere else, so do not keep claiming it.
+      const alone = [{ node: o.self, incarnation: o.incarnation }];
+      this.startRound(alone, memberKey(alone), nowMs);
+      return;
+    }
     if (nowMs - this.candidateSinceMs < o.settleMs || nowMs < this.nextRoundAllowedMs) return;
     if (this.stuckSinceMs !== null && nowMs - this.stuckSinceMs >= o.stuckTimeoutMs && this.installed.members.length > 1) {
       // No round has formed our clique for a long time (the others see a different
@@ -450,6 +457,14 @@ export class MembershipCore {
       return;
     }
     if (clique[0]!.node === o.self && this.needsNewView(clique, key, nowMs)) this.startRound(clique, key, nowMs);
+  }
+
+  private viewOutdated(): boolean {
+    return this.installed.members.some((m) => {
+      if (m.node === this.o.self) return false;
+      const p = this.peers[m.node]!;
+      return p.alive && p.incarnation === m.incarnation && p.staleReports >= 2 && p.reportedEpoch > this.installed.epoch;
+    });
   }
 
   private needsNewView(clique: Member[], key: string, nowMs: number): boolean {
