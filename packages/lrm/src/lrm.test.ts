@@ -89,6 +89,18 @@ describe('recurring monitors', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('a result listener that stops the resource leaves no timer behind', async () => {
+    const { clock, runner, lrm } = setup();
+    runner.answers = [{ rc: 0 }, { rc: 7 }];
+    lrm.on('result', (r) => {
+      if (r.action === 'monitor' && r.rc === 7) void lrm.exec({ resource: rsc('r1'), action: 'stop' });
+    });
+    await lrm.exec({ resource: rsc('r1'), action: 'monitor', intervalMs: 10_000 });
+    await clock.advance(10_000);
+    expect(runner.calls.map((c) => c.action)).toEqual(['monitor', 'monitor', 'stop']);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('registering the same monitor again replaces it rather than doubling it', async () => {
     const { clock, runner, lrm } = setup();
     await lrm.exec({ resource: rsc('r1'), action: 'monitor', intervalMs: 10_000 });

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { OcfRc, OpStatus, undegraded, type ActionResult, type ActionRunner, type AgentSpec } from '@vigil/ra';
+import { OcfRc, OpStatus, undegraded, type ActionResult, type ActionRunner, type AgentSpec, type OpStatusCode } from '@vigil/ra';
 import { CoalescingTimers, realClock, type Clock } from './clock.js';
 import { opDigest } from './digest.js';
 import { LrmError } from './errors.js';
@@ -282,14 +282,54 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
     const { request } = task;
     const startedAt = this.clock.now();
     const queueTimeMs = Math.max(0, startedAt - task.enqueuedAt);
-    const meta = request.meta ? { ...(request.resource.meta ?? {}), ...request.meta } : request.resource.meta;
     this.emit('started', rs.id, request.action, request.intervalMs ?? 0, task.callId);
-    let result: ActionResult;
+    const result = await this.runGuarded(rs.id, request, startedAt);
+    const op = task.recurring;
+    if (op) op.queued = false;
+    if (op && (op.cancelled || this.closed)) return;
+
+    const failed = isFailure(request, result);
+    const changed = !op?.lastReported || op.lastReported.rc !== result.rc || op.lastReported.opStatus !== result.opStatus;
+    const recordId = op ? `${rs.id}_${op.key}` : `${rs.id}_last_0`;
+    let record = rs.history.get(recordId);
+    if (changed || !record) {
+      const now = this.clock.now();
+      record = this.makeRecord(rs, request, task.callId, recordId, { ...result, queueTimeMs, now });
+      rs.history.set(recordId, record);
+      if (failed) {
+        const failureId = `${rs.id}_last_failure_0`;
+        rs.history.set(failureId, this.makeRecord(rs, request, task.callId, failureId, { ...result, queueTimeMs, now }));
+      }
+      if (op) op.lastReported = { rc: result.rc, opStatus: result.opStatus };
+    }
+    const opResult: OpResult = { ...result, callId: task.callId, queueTimeMs, record, failed };
+    if (changed) this.emit('result', opResult);
+    this.emit('executed', opResult);
+    task.resolve(opResult);
+    // A listener above may have cancelled the op (a stop queued on failure).
+    if (op && !op.cancelled && !this.closed) {
+      op.timer = this.timers.set(() => this.enqueueRecurring(rs, op), op.request.intervalMs!);
+    }
+  }
+
+  /**
+   * Run through the runner, turning a throw into an error result and a
+   * runner that never answers into a timeout: the runner enforces the op
+   * timeout itself; the watchdog only keeps a bug or a wedged native agent
+   * from holding the resource's queue forever.
+   */
+  private async runGuarded(resourceId: string, request: OpRequest, startedAt: number): Promise<ActionResult> {
     const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 20_000;
+    const meta = request.meta ? { ...(request.resource.meta ?? {}), ...request.meta } : request.resource.meta;
+    const failure = (opStatus: OpStatusCode, exitReason: string, execTimeMs: number): ActionResult => ({
+      resourceId, action: request.action, intervalMs: request.intervalMs ?? 0,
+      rc: OcfRc.ERR_GENERIC, opStatus, exitReason,
+      stdout: '', stderr: '', outputDroppedBytes: 0, startedAtMs: startedAt, execTimeMs,
+    });
     let watchdog: unknown;
     try {
       const run = this.options.runner.run({
-        resourceId: rs.id,
+        resourceId,
         agent: request.resource.agent,
         action: request.action,
         params: request.resource.params ?? {},
@@ -297,53 +337,18 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
         intervalMs: request.intervalMs ?? 0,
         timeoutMs,
       });
-      // The runner enforces the timeout itself; this only guards the queue
-      // against a runner that never answers (a bug, a wedged native agent).
       const overdueMs = timeoutMs + (this.options.watchdogGraceMs ?? 30_000);
       const overdue = new Promise<ActionResult>((resolve) => {
-        watchdog = this.clock.setTimer(() => {
-          resolve({
-            resourceId: rs.id, action: request.action, intervalMs: request.intervalMs ?? 0,
-            rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.TIMED_OUT,
-            exitReason: `the executor gave no answer within ${overdueMs}ms`,
-            stdout: '', stderr: '', outputDroppedBytes: 0, startedAtMs: startedAt, execTimeMs: overdueMs,
-          });
-        }, overdueMs);
+        watchdog = this.clock.setTimer(
+          () => resolve(failure(OpStatus.TIMED_OUT, `the executor gave no answer within ${overdueMs}ms`, overdueMs)),
+          overdueMs,
+        );
       });
-      result = await Promise.race([run, overdue]);
+      return await Promise.race([run, overdue]);
     } catch (err) {
-      // A runner that throws (bad action name, a bug) must not kill a recurring op.
-      result = {
-        resourceId: rs.id, action: request.action, intervalMs: request.intervalMs ?? 0,
-        rc: OcfRc.ERR_GENERIC, opStatus: OpStatus.ERROR, exitReason: (err as Error).message,
-        stdout: '', stderr: '', outputDroppedBytes: 0, startedAtMs: startedAt, execTimeMs: 0,
-      };
+      return failure(OpStatus.ERROR, (err as Error).message, 0);
     } finally {
       this.clock.clearTimer(watchdog);
-    }
-    const op = task.recurring;
-    if (op) op.queued = false;
-    if (op?.cancelled || this.closed && op) return;
-
-    const failed = isFailure(request, result);
-    const recordId = op ? `${rs.id}_${op.key}` : `${rs.id}_last_0`;
-    const changed = !op || !op.lastReported || op.lastReported.rc !== result.rc || op.lastReported.opStatus !== result.opStatus;
-    let record = rs.history.get(recordId);
-    if (changed) {
-      record = this.makeRecord(rs, request, task.callId, recordId, { ...result, queueTimeMs, now: this.clock.now() });
-      rs.history.set(recordId, record);
-      if (failed) {
-        const failureId = `${rs.id}_last_failure_0`;
-        rs.history.set(failureId, this.makeRecord(rs, request, task.callId, failureId, { ...result, queueTimeMs, now: this.clock.now() }));
-      }
-      if (op) op.lastReported = { rc: result.rc, opStatus: result.opStatus };
-    }
-    const opResult: OpResult = { ...result, callId: task.callId, queueTimeMs, record: record!, failed };
-    if (changed) this.emit('result', opResult);
-    this.emit('executed', opResult);
-    task.resolve(opResult);
-    if (op && !op.cancelled && !this.closed) {
-      op.timer = this.timers.set(() => this.enqueueRecurring(rs, op), op.request.intervalMs!);
     }
   }
 
