@@ -1,1 +1,2 @@
 export * from './status/index.js';
+export * from './api/index.js';

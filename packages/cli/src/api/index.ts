@@ -1,0 +1,7 @@
+export { buildApi, tokenMatches, toApiError, type ApiOptions, type RouteConfig } from './app.js';
+export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
+export * from './handle.js';
+export { MemoryClusterHandle, type MemoryHandleOptions } from './memory-handle.js';
+export { applyResourceAction, applyNodeAction, applyNodeAttribute, applyProperty, type CibEdit } from './cib-actions.js';
+export { createMetrics, type VigilMetrics, type TransitionOutcome } from './metrics.js';
+export { resourceHealth, HEALTH_ROLES, type HealthRole, type ResourceHealth } from './routes/health.js';

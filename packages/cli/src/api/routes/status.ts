@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { clusterStatus, renderStatusText, renderStatusXml, STATUS_FORMATS, type StatusFormat } from '../../status/index.js';
+import type { StatusSnapshot } from '../handle.js';
+import { errorResponses } from './common.js';
+
+export function statusOf(snap: StatusSnapshot) {
+  return clusterStatus(snap.cib, {
+    nowSec: snap.nowSec,
+    quorate: snap.quorate,
+    nodeName: snap.nodeName,
+    ...(snap.dc !== undefined ? { dc: snap.dc } : {}),
+    ...(snap.membership ? { membership: snap.membership } : {}),
+  });
+}
+
+const looseObject = { type: 'object', additionalProperties: true } as const;
+const looseArray = { type: 'array', items: looseObject } as const;
+
+/** GET /status: the crm_mon view of the cluster as JSON (default), text or crm_mon XML. */
+export async function statusRoutes(app: FastifyInstance): Promise<void> {
+  app.get<{ Querystring: { output?: StatusFormat } }>(
+    '/status',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { output: { type: 'string', enum: [...STATUS_FORMATS] } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['formatVersion', 'summary', 'nodes', 'resources', 'failedActions', 'failCounts'],
+            properties: {
+              formatVersion: { type: 'integer' },
+              summary: looseObject,
+              nodes: looseArray,
+              resources: looseArray,
+              failedActions: looseArray,
+              failCounts: looseArray,
+              bans: looseArray,
+              tickets: looseArray,
+              warnings: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req, reply) => {
+      const status = statusOf(await app.cluster.status());
+      switch (req.query.output ?? 'json') {
+        case 'text':
+          return reply.type('text/plain; charset=utf-8').send(renderStatusText(status));
+        case 'xml':
+          return reply.type('application/xml; charset=utf-8').send(renderStatusXml(status, 'GET /status?output=xml'));
+        case 'json':
+          return status;
+      }
+    },
+  );
+}
