@@ -20,7 +20,11 @@ export interface Timing {
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 200;
 export const DEFAULT_TOKEN_TIMEOUT_MS = 1000;
-export const MAX_NODES = 1024;
+/**
+ * Heartbeats carry adjacency rows (N bits each); beyond a few hundred nodes
+ * they would outgrow a UDP datagram during a cluster-wide change.
+ */
+export const MAX_NODES = 256;
 export const MAX_LINKS = 8;
 
 const AUTH_SCHEMES: AuthScheme[] = ['hmac-sha256', 'aes-256-gcm'];

@@ -5,7 +5,7 @@ import type { Random } from './random.js';
 import { invariant } from './errors.js';
 import { MessageType } from './wire/types.js';
 import type { WireMessage } from './wire/message.js';
-import { HB_PROBE, HB_REPLY, type Heartbeat } from './wire/heartbeat.js';
+import { HB_PROBE, HB_REPLY, type Heartbeat, type Row } from './wire/heartbeat.js';
 import { REJECT_EPOCH, REJECT_MEMBERS, type Member, type Propose } from './wire/agreement.js';
 
 export interface MembershipOptions {
@@ -49,6 +49,8 @@ export type CoreEvent =
   | { kind: 'accepted'; epoch: number; leader: number; members: Member[] };
 
 const NO_LEADER = 0xffff;
+/** Unchanged rows carried per heartbeat besides our own and the recently changed ones. */
+const ROTATING_ROWS = 8;
 
 interface Round {
   epoch: number;
@@ -90,6 +92,7 @@ export class MembershipCore {
   private nextRoundAllowedMs = -Infinity;
   private failedRounds = 0;
   private cliqueCache: { version: number; members: Member[] } | null = null;
+  private gossipCursor = 0;
   private candidateKey = '';
   private candidateSinceMs = -Infinity;
   private stuckSinceMs: number | null = null;
@@ -277,7 +280,7 @@ export class MembershipCore {
     if (p.suspect) p.suspect = false;
     for (const row of hb.rows) {
       if (row.node === o.self) continue;
-      if (this.topology.offer(row)) this.rowDirty = true;
+      if (this.topology.offer(row, nowMs)) this.rowDirty = true;
     }
     this.updatePeer(from, nowMs);
     // Answer probes, and complete a handshake at once instead of one interval later.
@@ -376,9 +379,38 @@ export class MembershipCore {
       viewEpoch: this.installed.epoch,
       viewLeader: this.installed.leader,
       promisedEpoch: this.promised.epoch,
-      rows: this.topology.rows.filter((r) => r !== undefined),
+      rows: this.rowsToGossip(nowMs),
     };
     this.outbox.push({ to, route: 'all', message: { type: MessageType.Heartbeat, body } });
+  }
+
+  /**
+   * Our own row, every row that changed within the token timeout, and a few
+   * others in rotation: a heartbeat stays small in a large cluster while recent
+   * changes spread at once and every row is refreshed within a few intervals.
+   */
+  private rowsToGossip(nowMs: number): Row[] {
+    const rows = this.topology.rows;
+    const n = rows.length;
+    const out: Row[] = [];
+    const taken = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      const r = rows[i];
+      if (r && (i === this.o.self || nowMs - this.topology.changedAtMs[i]! < this.o.tokenTimeoutMs)) {
+        out.push(r);
+        taken.add(i);
+      }
+    }
+    for (let k = 0, added = 0; k < n && added < ROTATING_ROWS; k++) {
+      const i = (this.gossipCursor + k) % n;
+      const r = rows[i];
+      if (r && !taken.has(i)) {
+        out.push(r);
+        added++;
+      }
+    }
+    this.gossipCursor = (this.gossipCursor + ROTATING_ROWS) % n;
+    return out;
   }
 
   /** Adjacency changes travel at once (rate-limited) rather than at the next interval. */

@@ -133,6 +133,30 @@ describe('membership on the simulated network', () => {
   });
 });
 
+describe('a larger cluster (rows gossiped in rotation)', () => {
+  it('24 nodes converge, survive crashes and a 12/12 partition, with small heartbeats', () => {
+    const c = createSimCluster({ size: 24, seed: 30 });
+    expect(c.runUntil(() => c.converged(), 10_000, 20)).toBe(true);
+    const s0 = c.node(1)!.stats();
+    c.advance(2_000);
+    const s1 = c.node(1)!.stats();
+    // Steady state: own row + 8 rotating rows, not all 24.
+    expect((s1.bytesOut - s0.bytesOut) / (s1.packetsOut - s0.packetsOut)).toBeLessThan(400);
+    c.crash(7);
+    c.crash(19);
+    expect(c.runUntil(() => c.converged(), 5_000, 5)).toBe(true);
+    c.start(7);
+    c.start(19);
+    expect(c.runUntil(() => c.converged(), 5_000, 5)).toBe(true);
+    const left = c.ids.slice(0, 12);
+    const right = c.ids.slice(12);
+    c.partition([left, right]);
+    expect(c.runUntil(() => c.converged([left, right]), 8_000, 5)).toBe(true);
+    c.heal();
+    expect(c.runUntil(() => c.converged(), 8_000, 5)).toBe(true);
+  });
+});
+
 describe('reliable messages on the simulated network', () => {
   it('delivers in order, once, despite loss, duplication and reordering', async () => {
     const c = settled(20, 3);

@@ -9,17 +9,21 @@ export class Topology {
   readonly rows: (Row | undefined)[];
   /** Bumped on every change, so callers can cache what they derive from the rows. */
   version = 0;
+  /** When each row last changed here: recent changes are gossiped eagerly. */
+  readonly changedAtMs: number[];
 
   constructor(readonly nodeCount: number) {
     this.rows = new Array<Row | undefined>(nodeCount).fill(undefined);
+    this.changedAtMs = new Array<number>(nodeCount).fill(-Infinity);
   }
 
   /** Keeps the newer of the known and offered row; returns whether it changed. */
-  offer(row: Row): boolean {
+  offer(row: Row, nowMs: number): boolean {
     if (row.node < 0 || row.node >= this.nodeCount) return false;
     const cur = this.rows[row.node];
     if (cur && (row.incarnation < cur.incarnation || (row.incarnation === cur.incarnation && row.version <= cur.version))) return false;
     this.rows[row.node] = { node: row.node, incarnation: row.incarnation, version: row.version, peers: row.peers.filter((p) => p >= 0 && p < this.nodeCount) };
+    this.changedAtMs[row.node] = nowMs;
     this.version++;
     return true;
   }
