@@ -314,9 +314,11 @@ describe('bad input and misbehaving agents', () => {
 });
 
 describe('helper commands on the agent PATH', () => {
-  it('answer crm_node, crm_master and crm_attribute from this executor', async () => {
+  const runtimes = existsSync('/usr/bin/perl') ? (['perl', 'node'] as const) : (['node'] as const);
+  it.each(runtimes)('answer crm_node, crm_master and crm_attribute from this executor (%s client)', async (runtime) => {
     const store = new MemoryAttributeStore();
-    const ex = await executor({ ocfRoot: join(FIXTURES, 'ocf'), attributes: store, nodeName: 'alpha' });
+    const ex = await executor({ ocfRoot: join(FIXTURES, 'ocf'), attributes: store, nodeName: 'alpha', helperRuntime: runtime });
+    expect(await readFile(join(ex.binDir, 'crm_node'), 'utf8')).toContain(runtime === 'perl' ? '/usr/bin/perl' : process.execPath);
     const agent = parseAgentSpec('ocf:vigil-test:Helpers');
     const r = await ex.run({ resourceId: 'h1', agent, action: 'start' });
     expect([r.rc, r.stderr]).toEqual([0, '']);
@@ -324,6 +326,10 @@ describe('helper commands on the agent PATH', () => {
     expect(store.peek('alpha', 'colour', 'forever')).toBe('blue');
     expect((await ex.run({ resourceId: 'h1', agent, action: 'stop' })).rc).toBe(0);
     expect(store.peek('alpha', 'master-h1', 'reboot')).toBeUndefined();
+    // Values with spaces and non-ASCII text survive the trip both ways.
+    await store.set('alpha', 'motto', 'très bien, ça va', 'forever');
+    const q = await ex.run({ resourceId: 'h1', agent, action: 'monitor' });
+    expect([q.rc, q.stdout]).toEqual([7, 'motto=très bien, ça va\n']);
   });
 });
 

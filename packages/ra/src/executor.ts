@@ -7,7 +7,7 @@ import { RaError } from './errors.js';
 import { MemoryAttributeStore, type AttributeLifetime, type AttributeStore } from './attributes.js';
 import type { ClusterView } from './helper-commands.js';
 import { promotionAttributeName } from './helper-commands.js';
-import { HELPER_SOCKET_ENV, HelperServer } from './helper-server.js';
+import { HELPER_SOCKET_ENV, HelperServer, type HelperRuntime } from './helper-server.js';
 import { lsbMetadata, lsbRcToOcf, lsbScriptAction } from './lsb.js';
 import { checkParameters, parseMetadata, renderMetadata, type AgentMetadata } from './metadata.js';
 import { nativeMethod, NativeAgentRegistry, type AgentActionResult, type AgentContext } from './native.js';
@@ -39,6 +39,8 @@ export interface ExecutorOptions {
   readonly crmFeatureSet?: string;
   /** false = no helper socket/commands (e.g. a one-shot meta-data query). */
   readonly helpers?: boolean;
+  /** Language of the helper commands: auto (Perl when usable, else Node), perl, node. */
+  readonly helperRuntime?: HelperRuntime;
 }
 
 export interface ActionRequest {
@@ -134,6 +136,7 @@ export class AgentExecutor implements ActionRunner {
       const server = new HelperServer({
         binDir: this.binDir,
         socketPath: this.socketPath,
+        ...(this.options.helperRuntime ? { runtime: this.options.helperRuntime } : {}),
         context: {
           store: this.attributes,
           localNode: nodeName,

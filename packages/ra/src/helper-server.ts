@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,9 +49,66 @@ conn.on('end', () => {
 `;
 }
 
+// The same client in Perl: perl-base is Essential on Debian and starts in a
+// few milliseconds where Node needs tens, which matters for agents that call
+// a helper on every monitor. Request and reply are NUL-separated fields
+// (arguments and environment values cannot contain NUL).
+function perlHelperScript(perlPath: string): string {
+  // String.raw: the Perl escapes (\0, \d, \n) must reach the file as written.
+  return String.raw`#!${perlPath}
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+my $cmd = $0;
+$cmd =~ s{.*/}{};
+my $sock = $ENV{${HELPER_SOCKET_ENV}};
+if (!defined $sock || $sock eq '') {
+  print STDERR "$cmd: ${HELPER_SOCKET_ENV} is not set; this helper only works under Vigil\n";
+  exit 102;
+}
+my $conn = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $sock);
+if (!$conn) {
+  print STDERR "$cmd: cannot reach Vigil at $sock: $!\n";
+  exit 102;
+}
+my $rsc = defined $ENV{OCF_RESOURCE_INSTANCE} ? '1' . $ENV{OCF_RESOURCE_INSTANCE} : '0';
+binmode $conn;
+print $conn join("\0", 'V1', $cmd, $rsc, @ARGV);
+$conn->shutdown(1);
+my $reply = do { local $/; <$conn> };
+close $conn;
+if (!defined $reply) {
+  print STDERR "$cmd: no answer from Vigil\n";
+  exit 102;
+}
+my ($code, $out, $err) = split /\0/, $reply, 3;
+if (!defined $code || $code !~ /^\d+$/) {
+  print STDERR "$cmd: garbled answer from Vigil\n";
+  exit 102;
+}
+binmode STDOUT;
+binmode STDERR;
+print STDOUT $out if defined $out;
+print STDERR $err if defined $err;
+exit $code;
+`;
+}
+
+const PERL = '/usr/bin/perl';
+
+function perlUsable(): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile(PERL, ['-MIO::Socket::UNIX', '-e', '1'], { timeout: 10_000 }, (err) => resolve(!err));
+  });
+}
+
+export type HelperRuntime = 'auto' | 'perl' | 'node';
+
 export interface HelperServerOptions {
   readonly binDir: string;
   readonly socketPath: string;
+  /** Which client the helper commands are written in; auto = Perl when usable, else Node. */
+  readonly runtime?: HelperRuntime;
   /** Context for each request; env is filled in from the request. */
   readonly context: Omit<HelperContext, 'env'>;
 }
@@ -59,6 +117,8 @@ export interface HelperServerOptions {
 export class HelperServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** The client chosen at start(). */
+  runtime: 'perl' | 'node' | undefined;
 
   constructor(private readonly options: HelperServerOptions) {}
 
@@ -66,7 +126,10 @@ export class HelperServer {
     await mkdir(this.options.binDir, { recursive: true });
     // The bin dir may sit below a package.json with "type": "module".
     await writeFile(join(this.options.binDir, 'package.json'), '{"type":"commonjs"}\n');
-    const script = helperScript(process.execPath);
+    const runtime = this.options.runtime ?? 'auto';
+    const usePerl = runtime === 'perl' || (runtime === 'auto' && (await perlUsable()));
+    const script = usePerl ? perlHelperScript(PERL) : helperScript(process.execPath);
+    this.runtime = usePerl ? 'perl' : 'node';
     for (const cmd of HELPER_COMMANDS) {
       const file = join(this.options.binDir, cmd);
       await writeFile(file, script);
@@ -101,7 +164,16 @@ export class HelperServer {
       chunks.push(d);
     });
     socket.on('end', () => {
-      void this.answer(Buffer.concat(chunks).toString('utf8')).then((reply) => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.startsWith('V1\0')) {
+        const [, cmd = '', rsc = '0', ...argv] = text.split('\0');
+        const env = { OCF_RESOURCE_INSTANCE: rsc.startsWith('1') ? rsc.slice(1) : undefined };
+        void this.dispatch(cmd, argv, env).then((r) => {
+          if (!socket.destroyed) socket.end(`${r.code}\0${r.stdout}\0${r.stderr}`);
+        });
+        return;
+      }
+      void this.answer(text).then((reply) => {
         if (!socket.destroyed) socket.end(JSON.stringify(reply));
       });
     });
@@ -114,12 +186,22 @@ export class HelperServer {
         return { code: 64, stdout: '', stderr: 'vigil helper: malformed request\n' };
       }
       const rsc = req.env?.['OCF_RESOURCE_INSTANCE'];
-      return await runHelperCommand(req.cmd, req.argv as string[], {
-        ...this.options.context,
-        env: { OCF_RESOURCE_INSTANCE: typeof rsc === 'string' ? rsc : undefined },
-      });
+      return await this.dispatch(req.cmd, req.argv as string[], { OCF_RESOURCE_INSTANCE: typeof rsc === 'string' ? rsc : undefined });
     } catch (err) {
       return { code: 1, stdout: '', stderr: `vigil helper: ${(err as Error).message}\n` };
+    }
+  }
+
+  private async dispatch(
+    cmd: string,
+    argv: readonly string[],
+    env: Record<string, string | undefined>,
+  ): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      return await runHelperCommand(cmd, argv, { ...this.options.context, env });
+    } catch (err) {
+      // The attribute store failed (e.g. the CIB is unreachable): the agent sees an error exit.
+      return { code: 1, stdout: '', stderr: `${cmd}: ${(err as Error).message}\n` };
     }
   }
 

@@ -4,7 +4,7 @@ export * from './spec.js';
 export * from './metadata.js';
 export * from './attributes.js';
 export * from './helper-commands.js';
-export { HelperServer, HELPER_SOCKET_ENV, type HelperServerOptions } from './helper-server.js';
+export { HelperServer, HELPER_SOCKET_ENV, type HelperServerOptions, type HelperRuntime } from './helper-server.js';
 export * from './native.js';
 export { lsbMetadata, lsbRcToOcf, lsbScriptAction } from './lsb.js';
 export { runProcess, type RunProcessOptions, type ProcessOutcome } from './process.js';
