@@ -475,3 +475,19 @@ describe('logging', () => {
     expect(lines.join('\n')).not.toContain('guess');
   });
 });
+
+describe('over a real socket', () => {
+  it('listens on loopback and serves an HTTP client, token and all', async () => {
+    const app = await api(memoryHandle('n2'));
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const ok = await fetch(`${base}/status?output=text`, { headers: auth, signal: AbortSignal.timeout(15_000) });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('  * Last updated: Tue Nov 14 22:13:20 2023 on n2\n');
+    const denied = await fetch(`${base}/cib`, { headers: { authorization: 'Bearer wrong' }, signal: AbortSignal.timeout(15_000) });
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toEqual({ error: { code: 'VIGIL_API_UNAUTHORIZED', message: 'wrong bearer token' } });
+    const probe = await fetch(`${base}/health/resource/db?role=Unpromoted`, { signal: AbortSignal.timeout(15_000) });
+    expect(probe.status).toBe(200);
+  });
+});
