@@ -134,8 +134,14 @@ const ATTRIBUTE_OPTS: OptSpec = {
   '-h': ['help', false], '--help': ['help', false],
 };
 
-export function promotionAttributeName(resource: string): string {
-  return `master-${resource}`;
+/**
+ * The promotion score attribute. Instances of an anonymous clone are
+ * interchangeable, so their score is kept under the clone's resource name
+ * without the instance number (as Pacemaker does); unique clones keep it.
+ */
+export function promotionAttributeName(resource: string, env: Readonly<Record<string, string | undefined>> = {}): string {
+  const unique = (env['OCF_RESKEY_CRM_meta_globally_unique'] ?? 'false').toLowerCase() === 'true';
+  return `master-${unique ? resource : resource.replace(/:\d+$/, '')}`;
 }
 
 function lifetimeOf(value: string): AttributeLifetime | undefined {
@@ -166,7 +172,7 @@ async function crmAttribute(
   if (o.has('promotion')) {
     const rsc = o.get('promotion') || ctx.env['OCF_RESOURCE_INSTANCE'];
     if (!rsc) return usage('crm_attribute: --promotion needs a resource (none given and OCF_RESOURCE_INSTANCE unset)');
-    name = promotionAttributeName(rsc);
+    name = promotionAttributeName(rsc, ctx.env);
     lifetime = 'reboot';
   }
   const type = o.get('type');
@@ -252,7 +258,7 @@ async function crmMaster(argv: readonly string[], ctx: HelperContext): Promise<H
     if (value !== undefined) forwarded.push(value);
   }
   if (!resource) return { code: EX_ERROR, stdout: '', stderr: 'error: No resource specified\n' };
-  return crmAttribute(['-n', promotionAttributeName(resource), ...forwarded], ctx, {});
+  return crmAttribute(['-n', promotionAttributeName(resource, ctx.env), ...forwarded], ctx, {});
 }
 
 const NODE_OPTS: OptSpec = {
