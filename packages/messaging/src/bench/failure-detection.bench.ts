@@ -71,7 +71,7 @@ async function detection(dir: string, runs: number, all: ChildNode[]): Promise<v
   await Promise.all(survivors.map((s) => s.exitedPromise()));
 }
 
-async function idleCpu(dir: string, size: number, measureMs: number, all: ChildNode[]): Promise<void> {
+async function idleCpu(dir: string, size: number, measureMs: number, all: ChildNode[]): Promise<{ meanPct: number; pps: number }> {
   const spec = await makeSpec(dir, size);
   const nodes = spec.nodes.map((n) => spawn(spec, n.id));
   all.push(...nodes);
@@ -97,12 +97,13 @@ async function idleCpu(dir: string, size: number, measureMs: number, all: ChildN
   const max = Math.max(...perNode.map((x) => x.cpuPct));
   const pps = perNode.reduce((s, x) => s + x.pps, 0) / perNode.length;
   const stable = nodes.every((c) => c.view()?.members.join(',') === everyone);
-  line(`idle ${size}-node cluster, ${size} processes on loopback, measured over ${measureMs} ms:`);
-  line(`  CPU per node: mean ${mean.toFixed(2)}% of one core, max ${max.toFixed(2)}%; ${pps.toFixed(0)} packets/s sent per node; view stable: ${stable}`);
-  // Sent and received are about equal when idle: each packet costs one seal and one open.
-  line(`  cost per packet handled (sent + received): ${((mean / 100) * 1e6 / (2 * pps)).toFixed(1)} us of CPU`);
+  if (size > 1) {
+    line(`idle ${size}-node cluster, ${size} processes on loopback, measured over ${measureMs} ms:`);
+    line(`  CPU per node: mean ${mean.toFixed(2)}% of one core, max ${max.toFixed(2)}%; ${pps.toFixed(0)} packets/s sent per node; view stable: ${stable}`);
+  }
   for (const c of nodes) c.kill();
   await Promise.all(nodes.map((c) => c.exitedPromise()));
+  return { meanPct: mean, pps };
 }
 
 export default async function run(): Promise<void> {
@@ -110,7 +111,12 @@ export default async function run(): Promise<void> {
   const all: ChildNode[] = [];
   try {
     await detection(dir, Number(process.env['VIGIL_BENCH_DETECTION_RUNS'] ?? 20), all);
-    await idleCpu(dir, 16, Number(process.env['VIGIL_BENCH_IDLE_MS'] ?? 10_000), all);
+    const idleMs = Number(process.env['VIGIL_BENCH_IDLE_MS'] ?? 10_000);
+    // Baseline: the same runner process as a one-node cluster (timers, no peers).
+    const alone = await idleCpu(dir, 1, idleMs, all);
+    const cluster = await idleCpu(dir, 16, idleMs, all);
+    line(`  baseline, same runner as a 1-node cluster: ${alone.meanPct.toFixed(2)}%; 16-node / baseline = ${(cluster.meanPct / Math.max(alone.meanPct, 0.01)).toFixed(1)}x`);
+    line(`  protocol cost per packet handled (sent + received, baseline removed): ${(((cluster.meanPct - alone.meanPct) / 100) * 1e6 / (2 * cluster.pps)).toFixed(1)} us of CPU`);
   } finally {
     for (const c of all) c.kill();
     await Promise.all(all.map((c) => c.exitedPromise(5_000)));
