@@ -6,6 +6,7 @@ import {
   allPrimitivesOf,
   canRunResources,
   type CloneRsc,
+  type GroupRsc,
   type PrimitiveRsc,
   type Rsc,
   type SchedNode,
@@ -59,11 +60,23 @@ export interface ActionOrdering {
   readonly label?: string;
 }
 
+/** "then" actions that may run once `min` of the `firsts` can (require-all=false, clone-min). */
+export interface Join {
+  readonly key: string;
+  readonly label: string;
+  readonly min: number;
+  readonly firsts: Action[];
+  readonly thens: Action[];
+  readonly firstRsc: Rsc;
+}
+
 export interface ActionSet {
+  readonly joins: Join[];
   readonly actions: Action[];
   readonly orderings: ActionOrdering[];
   /** start/stop/promote/demote actions per primitive, keyed "rsc task node?". */
   readonly byKey: Map<string, Action>;
+  readonly byRsc: Map<Rsc, Action[]>;
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
@@ -91,6 +104,9 @@ export class ActionBuilder {
   readonly actions: Action[] = [];
   readonly orderings: ActionOrdering[] = [];
   readonly byKey = new Map<string, Action>();
+  readonly joins: Join[] = [];
+  /** Every action of each resource, so lookups stay linear in the number of resources. */
+  readonly byRsc = new Map<Rsc, Action[]>();
   private nextId = 0;
 
   constructor(private readonly ws: WorkingSet) {}
@@ -111,6 +127,11 @@ export class ActionBuilder {
       meta: init.meta ?? {},
     };
     this.actions.push(a);
+    if (init.rsc) {
+      const list = this.byRsc.get(init.rsc);
+      if (list) list.push(a);
+      else this.byRsc.set(init.rsc, [a]);
+    }
     if (init.rsc && (init.intervalMs ?? 0) === 0 && init.task !== 'monitor') {
       this.byKey.set(keyOf(init.rsc, init.task, init.node), a);
       if (!this.byKey.has(keyOf(init.rsc, init.task))) this.byKey.set(keyOf(init.rsc, init.task), a);
@@ -130,8 +151,13 @@ export class ActionBuilder {
     });
   }
 
+  /** Actions of one resource with the given task (all intervals). */
+  of(rsc: Rsc, task: ActionTask): Action[] {
+    return (this.byRsc.get(rsc) ?? []).filter((a) => a.task === task);
+  }
+
   result(): ActionSet {
-    return { actions: this.actions, orderings: this.orderings, byKey: this.byKey };
+    return { actions: this.actions, orderings: this.orderings, byKey: this.byKey, byRsc: this.byRsc, joins: this.joins };
   }
 }
 
@@ -233,8 +259,8 @@ function opMatchesRole(op: Operation, role: string): boolean {
 
 /** The primitive-level actions ordered as a resource's own lifecycle needs. */
 export function orderPrimitiveLifecycle(p: PrimitiveRsc, b: ActionBuilder): void {
-  const stops = b.actions.filter((a) => a.rsc === p && a.task === 'stop');
-  const demotes = b.actions.filter((a) => a.rsc === p && a.task === 'demote');
+  const stops = b.of(p, 'stop');
+  const demotes = b.of(p, 'demote');
   const start = b.byKey.get(keyOf(p, 'start'));
   const promote = b.byKey.get(keyOf(p, 'promote'));
   for (const d of demotes) {
@@ -242,7 +268,7 @@ export function orderPrimitiveLifecycle(p: PrimitiveRsc, b: ActionBuilder): void
   }
   for (const s of stops) b.order(s, start, { impliesThen: true, runnableLeft: false });
   b.order(start, promote, { impliesThen: true, runnableLeft: true });
-  for (const m of b.actions.filter((a) => a.rsc === p && a.task === 'monitor')) {
+  for (const m of b.of(p, 'monitor')) {
     b.order(p.nextRole === 'Promoted' && m.intervalMs > 0 ? promote ?? start : start, m, { impliesThen: true, runnableLeft: true });
   }
 }
@@ -252,7 +278,7 @@ export function actionsFor(r: Rsc, task: string, b: ActionBuilder): Action[] {
   const mapped = task === 'running' ? 'start' : task === 'stopped' ? 'stop' : task === 'promoted' ? 'promote' : task === 'demoted' ? 'demote' : task;
   const prims = r.variant === 'primitive' ? [r] : r.variant === 'group' ? groupEdge(r.children, mapped) : allPrimitivesOf(r);
   const out: Action[] = [];
-  for (const p of prims) for (const a of b.actions) if (a.rsc === p && a.task === mapped && a.intervalMs === 0) out.push(a);
+  for (const p of prims) for (const a of b.byRsc.get(p) ?? []) if (a.task === mapped && a.intervalMs === 0) out.push(a);
   return out;
 }
 
@@ -272,14 +298,14 @@ export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): v
   for (let i = 1; i < children.length; i++) {
     const prev = children[i - 1]!;
     const cur = children[i]!;
-    for (const s of b.actions.filter((a) => a.rsc === prev && a.task === 'start')) {
-      for (const t of b.actions.filter((a) => a.rsc === cur && a.task === 'start')) b.order(s, t, { impliesThen: true, runnableLeft: true });
+    for (const s of b.of(prev, 'start')) {
+      for (const t of b.of(cur, 'start')) b.order(s, t, { impliesThen: true, runnableLeft: true });
     }
-    for (const s of b.actions.filter((a) => a.rsc === cur && a.task === 'stop')) {
-      for (const t of b.actions.filter((a) => a.rsc === prev && a.task === 'stop')) b.order(s, t, { impliesFirst: true });
+    for (const s of b.of(cur, 'stop')) {
+      for (const t of b.of(prev, 'stop')) b.order(s, t, { impliesFirst: true });
     }
-    for (const s of b.actions.filter((a) => a.rsc === prev && a.task === 'promote')) {
-      for (const t of b.actions.filter((a) => a.rsc === cur && a.task === 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });
+    for (const s of b.of(prev, 'promote')) {
+      for (const t of b.of(cur, 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });
     }
   }
   void groupLast;
@@ -287,34 +313,86 @@ export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): v
 
 /** Turn a resource-level ordering into action orderings. */
 export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
+  const origThen = o.reversed ? o.first : o.then;
+  if (o.first.variant === 'clone' && o.then.variant === 'clone' && origThen.variant === 'clone' && origThen.interleave && !o.oneOrMore) {
+    applyInterleavedOrder(o, o.first, o.then, b);
+    return;
+  }
   const firsts = o.first.variant === 'group' ? groupActions(o.first.children, o.firstAction, 'first', b) : actionsFor(o.first, o.firstAction, b);
   const thens = o.then.variant === 'group' ? groupActions(o.then.children, o.thenAction, 'then', b) : actionsFor(o.then, o.thenAction, b);
   const mandatory = o.kind === 'Mandatory';
   const cloneFirst = o.first.variant === 'clone' ? (o.first as CloneRsc) : undefined;
   const label = o.first.variant === 'group' || o.first.variant === 'clone' ? `${o.first.id} ${PSEUDO_DONE[o.firstAction] ?? o.firstAction}` : undefined;
+  const stopLike = o.thenAction === 'stop' || o.thenAction === 'demote';
+  if (o.oneOrMore && mandatory && !stopLike) {
+    // Only some of the firsts are needed: order after them, but let a join decide runnability.
+    for (const t of thens) for (const f of firsts) b.order(f, t, {});
+    b.joins.push({ label: o.oneOrMore.label, min: o.oneOrMore.min, firsts, thens, key: `${o.oneOrMore.label}`, firstRsc: o.first });
+    return;
+  }
   for (const t of thens) {
-    let anyFirst = false;
     for (const f of firsts) {
-      anyFirst = true;
-      const stopLike = o.thenAction === 'stop' || o.thenAction === 'demote';
       b.order(f, t, {
         ...(label ? { label } : {}),
         // Starting one more instance of a clone does not restart what follows it.
         impliesThen: mandatory && !stopLike && !(cloneFirst && !isActiveOn(f)),
-        impliesFirst: mandatory && stopLike,
+        // One instance of a clone stopping does not stop what only needs the clone somewhere.
+        impliesFirst: mandatory && stopLike && o.then.variant !== 'clone',
         // A stop that must wait for another stop cannot happen while that one cannot.
         runnableLeft: mandatory && !cloneFirst && (!stopLike || (!f.runnable && !f.pseudo)),
       });
     }
-    if (cloneFirst && mandatory && o.thenAction !== 'stop' && o.thenAction !== 'demote') {
-      // "Then" needs at least one instance of the clone to be able to run.
-      const anyRunnable = firsts.some((f) => f.runnable && (f.node !== undefined || !f.required));
+    if (cloneFirst && mandatory && !stopLike) {
+      // "Then" needs at least one instance of the clone to be active.
       const anyActive = allPrimitivesOf(cloneFirst).some((p) => p.assigned !== null);
-      if ((!anyRunnable || !anyActive) && t.runnable && anyFirst !== undefined) {
-        if (!anyActive) {
+      if (!anyActive && t.runnable) {
+        t.runnable = false;
+        t.reason ??= `unrunnable ${cloneFirst.id} ${o.firstAction === 'start' ? 'running' : o.firstAction}`;
+      }
+    }
+  }
+}
+
+function instanceNode(inst: PrimitiveRsc | GroupRsc, current: boolean): SchedNode | undefined {
+  const lead = inst.variant === 'primitive' ? inst : inst.children[0];
+  if (!lead) return undefined;
+  return current ? lead.runningOn[0] : lead.assigned ?? undefined;
+}
+
+/**
+ * interleave=true: each instance of "then" waits only for the instance of
+ * "first" on its own node; with none there, it cannot run.
+ */
+function applyInterleavedOrder(o: ResourceOrder, first: CloneRsc, then: CloneRsc, b: ActionBuilder): void {
+  const mandatory = o.kind === 'Mandatory';
+  const stopLike = o.thenAction === 'stop' || o.thenAction === 'demote';
+  for (const ti of then.instances) {
+    // Starting pairs instances by where they are going; stopping by where they are.
+    const node = stopLike ? instanceNode(ti, true) ?? instanceNode(ti, false) : instanceNode(ti, false);
+    if (!node) continue;
+    const fi = stopLike
+      ? first.instances.find((f) => instanceNode(f, true) === node) ?? first.instances.find((f) => instanceNode(f, false) === node)
+      : first.instances.find((f) => instanceNode(f, false) === node);
+    const thens = ti.variant === 'group' ? groupActions(ti.children, o.thenAction, 'then', b) : actionsFor(ti, o.thenAction, b);
+    if (!fi) {
+      if (mandatory && !stopLike && !o.reversed) {
+        // Nothing of "first" will run here, so this instance cannot either.
+        for (const t of thens) {
+          if (!t.runnable) continue;
           t.runnable = false;
-          t.reason ??= `unrunnable ${cloneFirst.id} ${o.firstAction === 'start' ? 'running' : o.firstAction}`;
+          t.reason ??= '';
         }
+      }
+      continue;
+    }
+    const firsts = fi.variant === 'group' ? groupActions(fi.children, o.firstAction, 'first', b) : actionsFor(fi, o.firstAction, b);
+    for (const t of thens) {
+      for (const f of firsts) {
+        b.order(f, t, {
+          impliesThen: mandatory && !stopLike,
+          impliesFirst: mandatory && stopLike,
+          runnableLeft: mandatory && (!stopLike || (!f.runnable && !f.pseudo)),
+        });
       }
     }
   }
@@ -329,7 +407,7 @@ function groupActions(children: PrimitiveRsc[], task: string, side: 'first' | 't
   let member: PrimitiveRsc;
   if (mapped === 'start' || mapped === 'promote') member = side === 'first' ? children[children.length - 1]! : children[0]!;
   else member = side === 'first' ? children[0]! : children[children.length - 1]!;
-  return b.actions.filter((a) => a.rsc === member && a.task === mapped && a.intervalMs === 0);
+  return (b.byRsc.get(member) ?? []).filter((a) => a.task === mapped && a.intervalMs === 0);
 }
 
 /**
@@ -339,6 +417,7 @@ function groupActions(children: PrimitiveRsc[], task: string, side: 'first' | 't
  * action that cannot run blocks what mandatorily follows it.
  */
 export function propagate(set: ActionSet, ws: WorkingSet): void {
+  const joins = mergeJoins(set.joins);
   const limit = set.orderings.length * 4 + 100;
   for (let round = 0; round < limit; round++) {
     let changed = false;
@@ -351,20 +430,52 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
         if (makeRequired(first, `required ${then.rsc?.id ?? ''} ${then.task}`, set, ws)) changed = true;
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
-        then.runnable = false;
-        then.reason ??= first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`;
-        // Something running that can no longer run where it is must stop.
-        if (then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
-          const stop = set.byKey.get(keyOf(then.rsc, 'stop', then.node));
-          if (stop && !stop.required) {
-            stop.required = true;
-            stop.reason = then.reason;
-          }
-        }
+        makeUnrunnable(then, first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set);
+        changed = true;
+      }
+    }
+    for (const j of joins) {
+      if (!j.thens.some((t) => t.runnable)) continue;
+      const able = new Set<Rsc>();
+      for (const f of j.firsts) {
+        if (!f.runnable || !f.node || !f.rsc) continue;
+        able.add(f.rsc.parent?.variant === 'group' ? f.rsc.parent : f.rsc);
+      }
+      if (able.size >= j.min) continue;
+      for (const t of j.thens) {
+        if (!t.runnable) continue;
+        makeUnrunnable(t, `unrunnable ${j.label}`, set);
         changed = true;
       }
     }
     if (!changed) return;
+  }
+}
+
+/** Joins from several orders that share a label and a "then" count their firsts together. */
+function mergeJoins(joins: readonly Join[]): { label: string; min: number; firsts: Action[]; thens: Action[] }[] {
+  const byKey = new Map<string, { label: string; min: number; firsts: Action[]; thens: Action[] }>();
+  for (const j of joins) {
+    for (const t of j.thens) {
+      const key = `${j.label}\u0000${t.id}`;
+      let m = byKey.get(key);
+      if (!m) byKey.set(key, (m = { label: j.label, min: j.min, firsts: [], thens: [t] }));
+      m.firsts.push(...j.firsts);
+    }
+  }
+  return [...byKey.values()];
+}
+
+function makeUnrunnable(then: Action, reason: string, set: ActionSet): void {
+  then.runnable = false;
+  then.reason ??= reason;
+  // Something running that can no longer run where it is must stop.
+  if (then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
+    const stop = set.byKey.get(keyOf(then.rsc, 'stop', then.node));
+    if (stop && !stop.required) {
+      stop.required = true;
+      stop.reason = then.reason;
+    }
   }
 }
 

@@ -277,9 +277,7 @@ function addProbes(ws: WorkingSet, b: ActionBuilder): void {
         const mode = r.discovery.get(node.name) ?? p.discovery.get(node.name);
         if (mode === 'never') continue;
         const probe = b.add({ rsc: p, task: 'monitor', node, intervalMs: 0, required: true });
-        for (const a of b.actions) {
-          if (a.rsc === p && a.task === 'start') b.order(probe, a, {});
-        }
+        for (const a of b.of(p, 'start')) b.order(probe, a, {});
       }
     }
   }

@@ -125,7 +125,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     return line(failed ? 'Recover' : 'Move', p, details(from, fromRole, target, toRole));
   }
   if (failed) return line('Recover', p, details(from, fromRole, target, toRole));
-  if (set.actions.some((a) => a.rsc === p && a.task === 'migrate_to' && a.required)) {
+  if ((set.byRsc.get(p) ?? []).some((a) => a.task === 'migrate_to' && a.required)) {
     return line('Migrate', p, details(from, fromRole, target, toRole));
   }
   return line('Move', p, details(from, fromRole, target, toRole));
