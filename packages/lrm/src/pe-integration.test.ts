@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +68,8 @@ describe('a failed recurring monitor in the history', () => {
     await lrm.exec({ resource, action: 'start', transitionKey: '1:1:0:abc' });
     const failed = new Promise<OpResult>((resolve) => lrm.on('result', (r) => r.action === 'monitor' && r.rc === 7 && resolve(r)));
     await lrm.exec({ resource, action: 'monitor', intervalMs: 200, transitionKey: '2:1:0:abc' });
-    await writeFile(control, 'gone\n');
+    await writeFile(`${control}.new`, 'gone\n');
+    await rename(`${control}.new`, control);
     expect((await failed).opStatus).toBe(OpStatus.DONE);
     const primitive = `<primitive id="flaky" class="ocf" provider="vigil-test" type="Flaky"><instance_attributes id="fi"><nvpair id="fi1" name="control" value="${control}"/></instance_attributes><operations><op id="flaky-mon" name="monitor" interval="200ms" timeout="20s"/></operations></primitive>`;
     const result = schedule(parseCib(cibWith(primitive, lrm.toXml())), NOW());

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,13 @@ async function rig(ocfRoot?: string, natives?: NativeAgentRegistry) {
     await rm(dir, { recursive: true, force: true });
   });
   return { dir, attributes, executor, lrm };
+}
+
+// A monitor may read the control file at any moment: replace it atomically,
+// never truncate-then-write.
+async function setControl(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.new`, text);
+  await rename(`${file}.new`, file);
 }
 
 async function waitFor(cond: () => boolean | Promise<boolean>, what: string, deadlineMs = 30_000): Promise<void> {
@@ -74,11 +81,11 @@ describe('LRM with a crashing agent (fixture)', () => {
     await lrm.exec({ resource, action: 'monitor', intervalMs: 200 });
     const runs = async () => (await readFile(`${control}.runs`, 'utf8').catch(() => '')).split('\n').length - 1;
     await waitFor(async () => (await runs()) >= 3, 'three monitor runs');
-    await writeFile(control, 'crash\n');
+    await setControl(control, 'crash\n');
     await waitFor(() => reported.some((r) => r.opStatus === OpStatus.ERROR), 'the crash to be reported');
     const crashRuns = await runs();
     await waitFor(async () => (await runs()) >= crashRuns + 2, 'monitors to go on after the crash');
-    await writeFile(control, 'ok\n');
+    await setControl(control, 'ok\n');
     await waitFor(() => reported.filter((r) => r.action === 'monitor').length >= 3, 'the recovery to be reported');
     const monitors = reported.filter((r) => r.action === 'monitor').map((r) => [r.rc, r.opStatus]);
     expect(monitors).toEqual([[0, 0], [1, OpStatus.ERROR], [0, 0]]);
