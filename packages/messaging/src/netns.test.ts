@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChildNode, until } from './test-support/harness.js';
+import { ChildNode, ensureBuilt, until } from './test-support/harness.js';
 import { writeAuthKeyFile } from './auth.js';
 
 /**
@@ -50,7 +50,7 @@ describe.skipIf(skipReason !== null)('partition of real interfaces in network na
   const sidesAre = (groups: number[][]): boolean => groups.every((g) => g.every((id) => viewOf(id) === g.join(',')));
 
   beforeAll(async () => {
-    execFileSync('pnpm', ['tsc', '-b', 'packages/messaging'], { cwd: repoRoot, stdio: 'pipe', timeout: 120_000 });
+    await ensureBuilt(repoRoot);
     await writeAuthKeyFile(keyFile);
     for (const name of [hub, ...ids.map(ns)]) {
       ip('netns', 'add', name);

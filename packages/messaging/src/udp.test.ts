@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChildNode, freeUdpPorts, until } from './test-support/harness.js';
+import { ChildNode, ensureBuilt, freeUdpPorts, until } from './test-support/harness.js';
 import { PacketAuth, readAuthKeyFile, writeAuthKeyFile } from './auth.js';
 import { encodeHeartbeat } from './wire/heartbeat.js';
 import { MessageType } from './wire/types.js';
@@ -35,7 +34,7 @@ describe('real UDP nodes on loopback, one process each', () => {
 
   beforeAll(async () => {
     // Children import the built dist: build it first (incremental, fast when fresh).
-    execFileSync('pnpm', ['tsc', '-b', 'packages/messaging'], { cwd: repoRoot, stdio: 'pipe', timeout: 120_000 });
+    await ensureBuilt(repoRoot);
     await writeAuthKeyFile(keyFile);
     key = await readAuthKeyFile(keyFile);
     const p1 = await freeUdpPorts('127.0.0.1', 4);

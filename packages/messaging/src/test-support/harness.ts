@@ -1,4 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -115,4 +118,34 @@ export async function freeUdpPorts(addr: string, count: number): Promise<number[
   const ports = socks.map((s) => s.address().port);
   await Promise.all(socks.map((s) => new Promise<void>((r) => s.close(() => r()))));
   return ports;
+}
+
+/**
+ * Builds packages/messaging/dist for child processes. Test files run in
+ * parallel workers, so builds are serialized with a lock directory: two tsc
+ * processes writing the same dist at once could hand a child a torn file.
+ */
+export async function ensureBuilt(repoRoot: string, timeoutMs = 180_000): Promise<void> {
+  const lock = join(tmpdir(), 'vigil-messaging-build.lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock left by a killed run is stale after 5 minutes.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      } catch {
+        // Released meanwhile.
+      }
+      if (Date.now() > deadline) throw new Error(`could not take the build lock ${lock} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    execFileSync('pnpm', ['tsc', '-b', 'packages/messaging'], { cwd: repoRoot, stdio: 'pipe', timeout: timeoutMs });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
