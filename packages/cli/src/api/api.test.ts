@@ -283,6 +283,13 @@ describe('resource operations', () => {
     expect((await app.inject({ url: '/health/resource/web' })).statusCode).toBe(200);
   });
 
+  it('takes a bare POST without a body', async () => {
+    const { handle, app } = await setup();
+    const res = await app.inject({ method: 'POST', url: '/resources/vip/stop', headers: auth });
+    expect(res.statusCode).toBe(200);
+    expect(handle.log).toEqual(['set target-role=Stopped on vip']);
+  });
+
   it('rejects unknown actions and extra body fields', async () => {
     const { app } = await setup();
     expect((await post(app, '/resources/vip/explode')).statusCode).toBe(400);

@@ -45,6 +45,8 @@ function rewriteCib(cib: Cib, fn: (e: XmlElement) => XmlElement | null): XmlElem
 function withNvpair(owner: XmlElement, setName: string, setId: string, name: string, value: string | undefined): XmlElement {
   const idx = owner.children.findIndex((c) => c.name === setName);
   const set = idx >= 0 ? owner.children[idx]! : el(setName, { id: setId });
+  const existing = set.children.find((c) => c.name === 'nvpair' && c.attrs.name === name);
+  if (existing?.attrs.value === value && (existing !== undefined || value === undefined)) return owner;
   const pairs = set.children.filter((c) => !(c.name === 'nvpair' && c.attrs.name === name));
   if (value !== undefined) pairs.push(el('nvpair', { id: `${set.attrs.id ?? setId}-${name}`, name, value }));
   const children = [...owner.children];
@@ -147,7 +149,8 @@ export function applyResourceAction(cib: Cib, req: ResourceActionRequest, nowSec
   if (!findResource(cib, id)) {
     throw new ClusterError('NOT_FOUND', `resource '${id}' is not configured`, { element: 'resource', id });
   }
-  const config = (root: XmlElement): Cib => bumpEpoch(reparse(root));
+  // An edit that changes nothing (a second stop) keeps the version.
+  const config = (root: XmlElement): Cib => (root === cib.xml ? cib : bumpEpoch(reparse(root)));
   switch (req.action) {
     case 'start':
       return { cib: config(setMeta(cib, id, 'target-role', 'Started')), message: `set target-role=Started on ${id}` };

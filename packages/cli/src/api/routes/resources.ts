@@ -42,6 +42,10 @@ export async function resourceRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Params: { id: string; action: ResourceAction }; Body: { node?: string } | undefined }>(
     '/resources/:id/:action',
     {
+      // A bare POST (no body, no content type) is as good as `{}`.
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
       schema: {
         params: {
           type: 'object',
