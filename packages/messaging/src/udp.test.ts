@@ -116,7 +116,7 @@ describe('real UDP nodes on loopback, one process each', () => {
     for (const d of detections) expect(d).toBeLessThanOrEqual(TOKEN + INTERVAL + 400);
   });
 
-  it('a restarted node rejoins with a new incarnation', async () => {
+  it('a restarted node rejoins with a new incarnation; packets of its old life are ignored', async () => {
     const oldInc = byId.get(4)!.events.find((e) => e.ev === 'ready')!['incarnation'] as number;
     const fresh = spawnNode(4);
     const ready = await fresh.waitFor((e) => e.ev === 'ready', DEADLINE);
@@ -124,6 +124,21 @@ describe('real UDP nodes on loopback, one process each', () => {
     await until(() => viewsAre([1, 2, 3, 4]), DEADLINE, 'node 4 to rejoin');
     const ids = [1, 2, 3, 4].map((id) => byId.get(id)!.view()!.viewId);
     expect(new Set(ids).size).toBe(1);
+    // A packet of node 4's previous life, authentic but stale, is dropped and counted.
+    const before = (await byId.get(1)!.request({ cmd: 'stats' }, 'stats'))['stats'] as Record<string, number>;
+    const hb = encodeHeartbeat({ flags: 0, configDigest: 0, echoIncarnation: 0, heardLinks: 0, viewEpoch: 0, viewLeader: 0, promisedEpoch: 0, rows: [] });
+    const ghost = new PacketAuth(key, 'aes-256-gcm').seal(4, oldInc, 1_000_000, MessageType.Heartbeat, hb);
+    const sock = createSocket('udp4');
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => sock.send(ghost, nodes[0]!.links[0]!.port, '127.0.0.1', () => r()));
+    sock.close();
+    let after = before;
+    const deadline = Date.now() + DEADLINE;
+    while (after['stale']! < before['stale']! + 3 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = (await byId.get(1)!.request({ cmd: 'stats' }, 'stats'))['stats'] as Record<string, number>;
+    }
+    expect(after['stale']! - before['stale']!).toBeGreaterThanOrEqual(3);
+    expect(viewsAre([1, 2, 3, 4])).toBe(true);
   });
 
   it('a graceful stop leaves the view without waiting for the token timeout', async () => {
