@@ -1,6 +1,6 @@
 export { createNode, MessagingNode } from './node.js';
 export type {
-  CreateNodeOptions, View, NodeRef, LinkEvent, MessageEvent, MessagingStats, LinkState, BroadcastResult, MessagingEvents, TraceEvent,
+  CreateNodeOptions, View, NodeRef, LinkEvent, MessageEvent, MessagingStats, LinkState, PeerState, BroadcastResult, MessagingEvents, TraceEvent,
 } from './node.js';
 export type { NodeConfig } from './config.js';
 export { validateNodes, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_TOKEN_TIMEOUT_MS } from './config.js';

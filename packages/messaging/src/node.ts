@@ -102,6 +102,18 @@ export interface LinkState {
   up: boolean;
 }
 
+export interface PeerState {
+  node: number;
+  name: string;
+  reachable: boolean;
+  /** Silent for suspectAfterMs and being probed; not yet evicted. */
+  suspect: boolean;
+  /** 0 until heard. */
+  incarnation: number;
+  /** Up/down per link, index = link number. */
+  links: boolean[];
+}
+
 export interface BroadcastResult {
   delivered: number[];
   failed: { node: number; error: Error }[];
@@ -231,6 +243,17 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
     this.core.peers.forEach((p, i) => {
       if (i === this.selfIndex) return;
       p.linkUp.forEach((up, link) => out.push({ node: this.nodes[i]!.id, link, up }));
+    });
+    return out;
+  }
+
+  /** Every other configured node as this node sees it now (for host health policies). */
+  peers(): PeerState[] {
+    const out: PeerState[] = [];
+    this.core.peers.forEach((p, i) => {
+      if (i === this.selfIndex) return;
+      const n = this.nodes[i]!;
+      out.push({ node: n.id, name: n.name, reachable: p.alive, suspect: p.suspect, incarnation: p.incarnation, links: [...p.linkUp] });
     });
     return out;
   }

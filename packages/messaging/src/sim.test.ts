@@ -106,6 +106,7 @@ describe('membership on the simulated network', () => {
     expect(linkEvents).toEqual([{ node: 2, link: 1, up: false }]);
     expect(c.node(1)!.view()).toEqual(viewBefore);
     expect(c.node(1)!.links().filter((l) => !l.up)).toEqual([{ node: 2, link: 1, up: false }]);
+    expect(c.node(1)!.peers().find((p) => p.node === 2)).toMatchObject({ name: 'node2', reachable: true, suspect: false, links: [true, false, true] });
     c.setLinkDown(2, 0);
     c.setLinkDown(2, 2);
     expect(c.runUntil(() => c.converged([[1, 3], [2]]), 3_000, 1)).toBe(true);
