@@ -326,6 +326,11 @@ describe('helper commands on the agent PATH', () => {
     expect(store.peek('alpha', 'colour', 'forever')).toBe('blue');
     expect((await ex.run({ resourceId: 'h1', agent, action: 'stop' })).rc).toBe(0);
     expect(store.peek('alpha', 'master-h1', 'reboot')).toBeUndefined();
+    // Anonymous clone instances share the clone's score name; unique ones keep their number.
+    await ex.run({ resourceId: 'ms:1', agent, action: 'start', meta: { globally_unique: 'false' } });
+    expect(store.peek('alpha', 'master-ms', 'reboot')).toBe('7');
+    await ex.run({ resourceId: 'ms:2', agent, action: 'start', meta: { globally_unique: 'true' } });
+    expect(store.peek('alpha', 'master-ms:2', 'reboot')).toBe('7');
     // Values with spaces and non-ASCII text survive the trip both ways.
     await store.set('alpha', 'motto', 'très bien, ça va', 'forever');
     const q = await ex.run({ resourceId: 'h1', agent, action: 'monitor' });

@@ -371,6 +371,8 @@ export class AgentExecutor implements ActionRunner {
     const store = this.attributes;
     const node = this.options.nodeName;
     const rsc = request.resourceId;
+    // The same naming the crm_attribute helper applies for script agents.
+    const uniqueEnv = { OCF_RESKEY_CRM_meta_globally_unique: request.meta?.['globally_unique'] ?? request.meta?.['globally-unique'] };
     return {
       resourceId: rsc,
       action: request.action,
@@ -384,8 +386,8 @@ export class AgentExecutor implements ActionRunner {
         get: (name: string, lifetime: AttributeLifetime = 'reboot') => store.get(node, name, lifetime),
         set: (name: string, value: string, lifetime: AttributeLifetime = 'reboot') => store.set(node, name, value, lifetime),
         delete: (name: string, lifetime: AttributeLifetime = 'reboot') => store.delete(node, name, lifetime),
-        setPromotionScore: (score: number) => store.set(node, promotionAttributeName(rsc), String(score), 'reboot'),
-        clearPromotionScore: () => store.delete(node, promotionAttributeName(rsc), 'reboot'),
+        setPromotionScore: (score: number) => store.set(node, promotionAttributeName(rsc, uniqueEnv), String(score), 'reboot'),
+        clearPromotionScore: () => store.delete(node, promotionAttributeName(rsc, uniqueEnv), 'reboot'),
       },
     };
   }

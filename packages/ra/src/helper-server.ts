@@ -7,6 +7,19 @@ import { HELPER_COMMANDS, runHelperCommand, type HelperContext } from './helper-
 /** Env var through which helper commands find their executor's socket. */
 export const HELPER_SOCKET_ENV = 'VIGIL_HELPER_SOCKET';
 
+/** The calling agent's variables the helpers' answers depend on. */
+const FORWARDED_ENV = ['OCF_RESOURCE_INSTANCE', 'OCF_RESKEY_CRM_meta_globally_unique'] as const;
+
+function forwardedEnv(pairs: readonly string[]): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = pair.slice(0, eq);
+    if (eq > 0 && (FORWARDED_ENV as readonly string[]).includes(key)) env[key] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
 const MAX_REQUEST_BYTES = 64 * 1024;
 const REQUEST_IDLE_MS = 10_000;
 
@@ -28,7 +41,7 @@ if (!sock) {
 const request = JSON.stringify({
   cmd,
   argv: process.argv.slice(2),
-  env: { OCF_RESOURCE_INSTANCE: process.env.OCF_RESOURCE_INSTANCE },
+  env: Object.fromEntries(${JSON.stringify(FORWARDED_ENV)}.map((k) => [k, process.env[k]])),
 });
 const conn = net.createConnection(sock);
 const chunks = [];
@@ -71,9 +84,9 @@ if (!$conn) {
   print STDERR "$cmd: cannot reach Vigil at $sock: $!\n";
   exit 102;
 }
-my $rsc = defined $ENV{OCF_RESOURCE_INSTANCE} ? '1' . $ENV{OCF_RESOURCE_INSTANCE} : '0';
+my @env = map { defined $ENV{$_} ? "$_=$ENV{$_}" : () } qw(${FORWARDED_ENV.join(' ')});
 binmode $conn;
-print $conn join("\0", 'V1', $cmd, $rsc, @ARGV);
+print $conn join("\0", 'V2', $cmd, scalar(@env), @env, @ARGV);
 $conn->shutdown(1);
 my $reply = do { local $/; <$conn> };
 close $conn;
@@ -165,10 +178,10 @@ export class HelperServer {
     });
     socket.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      if (text.startsWith('V1\0')) {
-        const [, cmd = '', rsc = '0', ...argv] = text.split('\0');
-        const env = { OCF_RESOURCE_INSTANCE: rsc.startsWith('1') ? rsc.slice(1) : undefined };
-        void this.dispatch(cmd, argv, env).then((r) => {
+      if (text.startsWith('V2\0')) {
+        const [, cmd = '', count = '0', ...rest] = text.split('\0');
+        const n = Math.min(Number(count) || 0, FORWARDED_ENV.length, rest.length);
+        void this.dispatch(cmd, rest.slice(n), forwardedEnv(rest.slice(0, n))).then((r) => {
           if (!socket.destroyed) socket.end(`${r.code}\0${r.stdout}\0${r.stderr}`);
         });
         return;
@@ -185,8 +198,12 @@ export class HelperServer {
       if (typeof req.cmd !== 'string' || !Array.isArray(req.argv) || !req.argv.every((a) => typeof a === 'string')) {
         return { code: 64, stdout: '', stderr: 'vigil helper: malformed request\n' };
       }
-      const rsc = req.env?.['OCF_RESOURCE_INSTANCE'];
-      return await this.dispatch(req.cmd, req.argv as string[], { OCF_RESOURCE_INSTANCE: typeof rsc === 'string' ? rsc : undefined });
+      const env: Record<string, string | undefined> = {};
+      for (const key of FORWARDED_ENV) {
+        const value = req.env?.[key];
+        if (typeof value === 'string') env[key] = value;
+      }
+      return await this.dispatch(req.cmd, req.argv as string[], env);
     } catch (err) {
       return { code: 1, stdout: '', stderr: `vigil helper: ${(err as Error).message}\n` };
     }
