@@ -101,6 +101,18 @@ describe('real UDP nodes on loopback, one process each', () => {
     expect(byId.get(1)!.view()).toEqual(viewBefore);
   });
 
+  it('a node frozen for half the token timeout (SIGSTOP) is not evicted, and evicts no one on waking', async () => {
+    const frozen = byId.get(2)!;
+    const marks = [1, 2, 3, 4].map((id) => byId.get(id)!.events.length);
+    frozen.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, TOKEN / 2));
+    frozen.kill('SIGCONT');
+    await new Promise((r) => setTimeout(r, 2 * TOKEN));
+    const changes = [1, 2, 3, 4].flatMap((id, i) => byId.get(id)!.events.slice(marks[i]).filter((e) => e.ev === 'view' || e.ev === 'leave'));
+    expect(changes).toEqual([]);
+    expect(viewsAre([1, 2, 3, 4])).toBe(true);
+  });
+
   it('a killed node leaves every survivor view within token timeout + one interval', async () => {
     const victim = byId.get(4)!;
     const marks = [1, 2, 3].map((id) => byId.get(id)!.events.length);
