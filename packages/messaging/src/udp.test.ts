@@ -123,9 +123,10 @@ describe('real UDP nodes on loopback, one process each', () => {
       const e = byId.get(id)!.events.slice(marks[i]).find((x) => x.ev === 'view' && !(x['view'] as { members: number[] }).members.includes(4))!;
       return e.t - killedAt;
     });
-    // Nodes stamp their own events; on a loaded box a timer can fire late, hence the slack.
-    // The bench measures the distribution (p50/p99) without it.
-    for (const d of detections) expect(d).toBeLessThanOrEqual(TOKEN + INTERVAL + 400);
+    // Nodes stamp their own events, but on a loaded 2-core box a starved process
+    // fires its timers late, hence the slack. The exact bound (token + interval) is
+    // asserted in virtual time (sim.test.ts); the bench measures p50/p99 for real.
+    for (const d of detections) expect(d).toBeLessThanOrEqual(TOKEN + INTERVAL + 800);
   });
 
   it('a restarted node rejoins with a new incarnation; packets of its old life are ignored', async () => {
