@@ -169,7 +169,7 @@ export class MembershipCore {
     switch (msg.type) {
       case MessageType.Heartbeat: this.onHeartbeat(from, link, msg.body, nowMs, packetSeq); break;
       case MessageType.Leave: this.onLeave(from, incarnation, nowMs); break;
-      case MessageType.Propose: this.onPropose(from, msg.body, nowMs); break;
+      case MessageType.Propose: this.onPropose(from, msg.body); break;
       case MessageType.Accept: this.onAccept(from, msg.body.epoch, msg.body.leader, nowMs); break;
       case MessageType.Reject: this.onReject(msg.body.epoch, msg.body.maxEpoch, msg.body.reason, nowMs); break;
       case MessageType.Commit: this.onCommit(from, msg.body, nowMs); break;
@@ -245,7 +245,7 @@ export class MembershipCore {
 
   private peerRestarted(from: number, incarnation: number, nowMs: number): void {
     const p = this.peers[from]!;
-    if (p.alive) this.markDead(from, nowMs);
+    if (p.alive) this.markDead(from);
     p.resetFor(incarnation);
   }
 
@@ -338,11 +338,11 @@ export class MembershipCore {
       this.events.push({ kind: 'peer', node: i, incarnation: p.incarnation, alive: true });
       this.publishOwnRow();
     } else if (!alive && p.alive) {
-      this.markDead(i, nowMs);
+      this.markDead(i);
     }
   }
 
-  private markDead(i: number, _nowMs: number): void {
+  private markDead(i: number): void {
     const p = this.peers[i]!;
     p.alive = false;
     p.suspect = false;
@@ -549,7 +549,7 @@ export class MembershipCore {
     }
   }
 
-  private onPropose(from: number, p: Propose, nowMs: number): void {
+  private onPropose(from: number, p: Propose): void {
     const self = this.o.self;
     if (p.leader !== from) return;
     this.maxEpochSeen = Math.max(this.maxEpochSeen, p.epoch);
@@ -573,7 +573,6 @@ export class MembershipCore {
       this.acceptedProposal = p;
       this.events.push({ kind: 'accepted', epoch: p.epoch, leader: p.leader, members: p.members });
     }
-    void nowMs;
     this.outbox.push({ to: from, route: 'all', message: { type: MessageType.Accept, body: { epoch: p.epoch, leader: p.leader } } });
   }
 
