@@ -18,6 +18,8 @@ export interface OpRecord {
   readonly opDigest: string;
   /** Digest over the non-reloadable parameters, when they are known. */
   readonly opRestartDigest?: string;
+  /** Names of the non-reloadable parameters (op-force-restart). */
+  readonly opForceRestart?: readonly string[];
   /** Seconds since the epoch. */
   readonly lastRcChange: number;
   readonly lastRun: number;
@@ -61,6 +63,7 @@ export function opRecordAttributes(r: OpRecord): Array<[string, string]> {
     ['queue-time', String(r.queueTimeMs)],
     ['op-digest', r.opDigest],
   );
+  if (r.opForceRestart !== undefined) attrs.push(['op-force-restart', ` ${r.opForceRestart.join(' ')} `]);
   if (r.opRestartDigest !== undefined) attrs.push(['op-restart-digest', r.opRestartDigest]);
   if (r.migrateSource !== undefined) attrs.push(['migrate_source', r.migrateSource]);
   if (r.migrateTarget !== undefined) attrs.push(['migrate_target', r.migrateTarget]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { OcfRc, OpStatus, parseAgentSpec, type ActionRequest, type ActionResult, type ActionRunner } from '@vigil/ra';
 import { FakeClock, LocalResourceManager, canonicalParameters, opDigest, type OpResult, type ResourceDef } from './index.js';
 
@@ -220,6 +221,8 @@ describe('restart digest', () => {
     expect(a.opDigest).not.toBe(b.opDigest);
     expect(a.opRestartDigest).toBe(b.opRestartDigest);
     expect(c.opRestartDigest).not.toBe(b.opRestartDigest);
+    expect(c.opForceRestart).toEqual(['state']);
+    expect(lrm.toXml()).toContain('op-force-restart=" state "');
     const { parseCib } = await import('@vigil/cib');
     const cib = parseCib(`<cib admin_epoch="0" epoch="1" num_updates="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status><node_state id="n1" uname="n1">${lrm.toXml()}</node_state></status></cib>`);
     expect(cib.status[0]!.lrmResources[0]!.ops[0]!.opRestartDigest).toBe(c.opRestartDigest);
@@ -233,7 +236,9 @@ describe('op digest', () => {
     expect(opDigest({ ip: '10.0.0.1', cidr_netmask: '24', CRM_meta_timeout: '20000' })).toBe(base);
     expect(opDigest({ ip: '10.0.0.2', cidr_netmask: '24' })).not.toBe(base);
     expect(opDigest({ ip: '10.0.0.1' })).not.toBe(base);
-    expect(canonicalParameters({ b: '<&>', a: '1' })).toBe('<parameters a="1" b="&lt;&amp;&gt;"/>');
+    expect(canonicalParameters({ b: '<&>', a: '1' })).toBe(' <parameters a="1" b="&lt;&amp;&gt;"/>\n');
+    // The byte form Pacemaker's executor hashes: an empty parameter set.
+    expect(opDigest({})).toBe(createHash('md5').update(' <parameters/>\n').digest('hex'));
     expect(base).toMatch(/^[0-9a-f]{32}$/);
   });
 });

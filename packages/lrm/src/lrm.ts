@@ -14,9 +14,15 @@ export interface ResourceDef {
   /** Resource meta attributes (OCF_RESKEY_CRM_meta_*), e.g. clone_max. */
   readonly meta?: Readonly<Record<string, string>>;
   /**
-   * Parameters the agent marks reloadable="1" (from its meta-data). When
-   * given, records also carry op-restart-digest over the other parameters,
-   * so the scheduler can tell a reload-agent change from a restart change.
+   * The agent's parameters that are NOT reloadable (meta-data without
+   * reloadable="1"). When given, records carry op-force-restart (these
+   * names) and op-restart-digest (over just these), so the scheduler can
+   * tell a change reload-agent can apply from one that needs a restart.
+   */
+  readonly restartParams?: readonly string[];
+  /**
+   * Alternatively the reloadable ones; the restart parameters are then the
+   * configured parameters not in this list.
    */
   readonly reloadableParams?: readonly string[];
 }
@@ -374,7 +380,7 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
       ...(request.transitionKey !== undefined ? { transitionKey: request.transitionKey } : {}),
       ...(magic !== undefined ? { transitionMagic: magic } : {}),
       opDigest: this.digestOf(rs, request.resource.params ?? {}),
-      ...(request.resource.reloadableParams ? { opRestartDigest: restartDigest(request.resource) } : {}),
+      ...restartFields(request.resource),
       lastRcChange: previous && previous.rcCode === r.rc && previous.operation === request.action ? previous.lastRcChange : nowSec,
       lastRun: nowSec,
       execTimeMs: r.execTimeMs,
@@ -458,11 +464,15 @@ export class LocalResourceManager extends EventEmitter<LrmEvents> {
   }
 }
 
-function restartDigest(def: ResourceDef): string {
-  const reloadable = new Set(def.reloadableParams ?? []);
-  const rest: Record<string, string> = {};
-  for (const [k, v] of Object.entries(def.params ?? {})) if (!reloadable.has(k)) rest[k] = v;
-  return opDigest(rest);
+function restartFields(def: ResourceDef): { opRestartDigest?: string; opForceRestart?: readonly string[] } {
+  let names = def.restartParams;
+  if (!names && def.reloadableParams) {
+    const reloadable = new Set(def.reloadableParams);
+    names = Object.keys(def.params ?? {}).filter((n) => !reloadable.has(n));
+  }
+  if (!names) return {};
+  const restart = new Set(names);
+  return { opForceRestart: [...restart].sort(), opRestartDigest: opDigest(def.params ?? {}, (n) => restart.has(n)) };
 }
 
 // migrate_to / migrate_from records name both ends, which the scheduler needs
