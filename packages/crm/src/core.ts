@@ -19,7 +19,7 @@
  *   election and, with clock rates within 1±ρ, ends before the wait is over.
  */
 import { CrmError, invariant } from './errors.js';
-import type { CrmMessage, Append, AppendReply, Propose, ProposeReply, VoteReply, VoteRequest } from './messages.js';
+import type { CrmMessage, Append, AppendReply, PreVoteReply, PreVoteRequest, Propose, ProposeReply, VoteReply, VoteRequest } from './messages.js';
 import { AttributeDamper } from './attributes.js';
 import { NodeLifecycles, type LifecycleEvent, type LifecycleState } from './lifecycle.js';
 import { Votequorum, type NodeId, type QuorumConfig, type QuorumStatus } from './quorum.js';
@@ -129,6 +129,8 @@ export class CrmCore<D> {
   private heardLeaderAtMs = Number.NEGATIVE_INFINITY;
   private electionDeadlineMs = 0;
   private votes = new Set<NodeId>();
+  /** An open pre-vote: the term we would campaign for and who said yes. */
+  private preVote: { term: number; grants: Set<NodeId> } | null = null;
   /** null until the first membership view: no quorum verdict before we know who is there. */
   private quorate: boolean | null = null;
   private viewMembers = new Set<NodeId>();
@@ -334,6 +336,8 @@ export class CrmCore<D> {
     this.nowMs = Math.max(this.nowMs, nowMs);
     if (message.to !== this.id || !this.quorum.isConfigured(message.from)) return;
     if (message.type === 'vote') return this.onVoteRequest(message);
+    if (message.type === 'prevote') return this.onPreVoteRequest(message);
+    if (message.type === 'prevote-reply') return this.onPreVoteReply(message);
     if (message.term > this.hard.term) {
       const leader = message.type === 'append' ? message.from : null;
       this.becomeFollower(message.term, leader);
@@ -396,7 +400,11 @@ export class CrmCore<D> {
     const status = this.quorum.status();
     if (!status.twoNode) return true;
     // two_node makes one node a quorum; it may act alone only once the fencer
-    // has confirmed the peer is off, or two survivors would both decide.
+    // has confirmed the peer is off, or two survivors would both decide. And
+    // only if it has synced with a DC since it started: a node that rebooted
+    // while its peer carried on alone lacks what the peer committed.
+    if (this.quorum.nodeIds.every((id) => set.has(id))) return true;
+    if (this.lifecycles.state(this.id) !== 'member') return false;
     return this.quorum.nodeIds.every((id) => set.has(id) || this.fencedPeers.has(id));
   }
 
@@ -448,6 +456,7 @@ export class CrmCore<D> {
 
   private becomeFollower(term: number, leader: NodeId | null): void {
     const wasLeader = this.role === 'leader';
+    if (leader !== null) this.preVote = null;
     if (term > this.hard.term) this.setHard({ term, votedFor: null });
     const changed = this.role !== 'follower' || this.leaderId !== leader;
     this.role = 'follower';
@@ -471,6 +480,17 @@ export class CrmCore<D> {
   private maybeCampaign(): void {
     this.resetElectionDeadline();
     if (this.quorate !== true || this.logLost) return;
+    const term = this.hard.term + 1;
+    this.preVote = { term, grants: new Set([this.id]) };
+    for (const peer of this.quorum.nodeIds) {
+      if (peer === this.id) continue;
+      this.messages.push({ type: 'prevote', from: this.id, to: peer, term, lastTerm: this.log.last.term, lastIndex: this.log.last.index });
+    }
+    if (this.isCoreQuorum(this.preVote.grants)) this.campaign();
+  }
+
+  private campaign(): void {
+    this.preVote = null;
     this.role = 'candidate';
     this.leaderId = null;
     this.setHard({ term: this.hard.term + 1, votedFor: this.id });
@@ -507,27 +527,56 @@ export class CrmCore<D> {
 
   // ---------------------------------------------------------------- votes
 
+  /**
+   * A node that hears a live DC ignores candidates: a peer behind an asymmetric
+   * partition must not depose a DC that a quorum still follows.
+   */
+  private dcAlive(): boolean {
+    return (
+      (this.role === 'leader' && this.nowMs < this.stepDownAtMs) ||
+      (this.role === 'follower' && this.leaderId !== null && this.nowMs - this.heardLeaderAtMs < this.electionTimeoutMs)
+    );
+  }
+
+  /** Would this node vote for such a candidate now? Shared by votes and pre-votes. */
+  private wouldVote(lastTerm: number, lastIndex: number): boolean {
+    if (this.dcAlive()) return false;
+    const last = this.log.last;
+    const upToDate = this.unsafeIgnoreLogInVotes || lastTerm > last.term || (lastTerm === last.term && lastIndex >= last.index);
+    // A node that lost its log could help elect a DC lacking a committed entry it
+    // once held. With two nodes the candidate is the only other copy there is,
+    // so the vote is safe and refusing it would block the cluster for good.
+    const amnesiaBlocks = this.logLost && this.quorum.nodeIds.length > 2;
+    return upToDate && !amnesiaBlocks;
+  }
+
+  private onPreVoteRequest(message: PreVoteRequest): void {
+    const granted = message.term > this.hard.term && this.wouldVote(message.lastTerm, message.lastIndex);
+    // A refusal carries our own term, so a pre-candidate that fell behind on terms catches up.
+    this.messages.push({ type: 'prevote-reply', from: this.id, to: message.from, term: granted ? message.term : this.hard.term, granted });
+  }
+
+  private onPreVoteReply(message: PreVoteReply): void {
+    if (!message.granted) {
+      if (message.term > this.hard.term) this.becomeFollower(message.term, null);
+      return;
+    }
+    const open = this.preVote !== null && message.term === this.preVote.term && message.term === this.hard.term + 1;
+    if (!open || !message.granted || this.role === 'leader' || this.dcAlive()) return;
+    this.preVote!.grants.add(message.from);
+    if (this.isCoreQuorum(this.preVote!.grants)) this.campaign();
+  }
+
   private onVoteRequest(message: VoteRequest): void {
     const reply = (granted: boolean): void => {
       this.messages.push({ type: 'vote-reply', from: this.id, to: message.from, term: this.hard.term, granted });
     };
     if (message.term < this.hard.term) return reply(false);
-    // A node that hears a live DC ignores candidates: a peer behind an asymmetric
-    // partition must not depose a DC that a quorum still follows.
-    const dcAlive =
-      (this.role === 'leader' && this.nowMs < this.stepDownAtMs) ||
-      (this.role === 'follower' && this.leaderId !== null && this.nowMs - this.heardLeaderAtMs < this.electionTimeoutMs);
-    if (dcAlive) return reply(false);
+    if (this.dcAlive()) return reply(false); // not even the newer term is taken from it
     if (message.term > this.hard.term) this.becomeFollower(message.term, null);
-    const last = this.log.last;
-    const upToDate =
-      this.unsafeIgnoreLogInVotes || message.lastTerm > last.term || (message.lastTerm === last.term && message.lastIndex >= last.index);
+    if (!this.wouldVote(message.lastTerm, message.lastIndex)) return reply(false);
     const free = this.hard.votedFor === null || this.hard.votedFor === message.from;
-    // A node that lost its log could help elect a DC lacking a committed entry it
-    // once held. With two nodes the candidate is the only other copy there is,
-    // so the vote is safe and refusing it would block the cluster for good.
-    const amnesiaBlocks = this.logLost && this.quorum.nodeIds.length > 2;
-    if (!upToDate || !free || amnesiaBlocks) return reply(false);
+    if (!free) return reply(false);
     if (this.hard.votedFor !== message.from) this.setHard({ term: this.hard.term, votedFor: message.from });
     this.resetElectionDeadline();
     reply(true);
@@ -550,6 +599,7 @@ export class CrmCore<D> {
     invariant(this.role !== 'leader', `two DCs in term ${message.term}`);
     if (this.role === 'candidate' || this.leaderId !== message.from) this.becomeFollower(message.term, message.from);
     this.heardLeaderAtMs = this.nowMs;
+    this.preVote = null;
     this.resetElectionDeadline();
     const entry = message.entry;
     if (entry) this.installEntry(entry);

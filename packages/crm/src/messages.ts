@@ -56,7 +56,24 @@ export interface ProposeReply extends Envelope {
   readonly result: ProposalResult;
 }
 
-export type CrmMessage<D> = VoteRequest | VoteReply | Append<D> | AppendReply | Propose<D> | ProposeReply;
+/**
+ * Pre-vote (raft §9.6): "would you vote for me in `term`?" Nobody changes
+ * state on it, so a node that merely lost a few heartbeats cannot bump the
+ * term and depose a DC the rest of the cluster still follows.
+ */
+export interface PreVoteRequest extends Envelope {
+  readonly type: 'prevote';
+  readonly lastTerm: number;
+  readonly lastIndex: number;
+}
+
+/** A grant echoes the proposed term (answers to an older pre-vote are told apart); a refusal carries the voter's term. */
+export interface PreVoteReply extends Envelope {
+  readonly type: 'prevote-reply';
+  readonly granted: boolean;
+}
+
+export type CrmMessage<D> = VoteRequest | VoteReply | Append<D> | AppendReply | Propose<D> | ProposeReply | PreVoteRequest | PreVoteReply;
 
 export const CHANNEL = 'crm';
 
@@ -71,6 +88,8 @@ const NUMBER_FIELDS: Record<CrmMessage<unknown>['type'], readonly string[]> = {
   'append-reply': ['round', 'lastTerm', 'lastIndex'],
   propose: ['seq'],
   'propose-reply': ['seq'],
+  prevote: ['lastTerm', 'lastIndex'],
+  'prevote-reply': [],
 };
 
 export function decodeMessage<D>(text: string): CrmMessage<D> {

@@ -180,23 +180,33 @@ export class SimChecker implements ClusterObserver {
   /** The largest set of live, healthy, quorate nodes that all reach each other both ways. */
   private qualifyingSet(cluster: SimCluster): NodeId[] | null {
     const healthy = cluster.liveNodes().filter((n) => !n.core!.needsSync && n.core!.quorumStatus().quorate);
-    const signature = `${cluster.topologyEpoch}|${healthy.map((n) => n.id).join(',')}`;
+    const synced = this.quorum.status().twoNode ? healthy.map((n) => n.core!.nodeStates()[n.id]).join(',') : '';
+    const signature = `${cluster.topologyEpoch}|${healthy.map((n) => n.id).join(',')}|${synced}`;
     if (signature === this.qualifyingCache.signature) return this.qualifyingCache.set;
     const set = this.searchQualifying(cluster, healthy);
     this.qualifyingCache = { signature, set };
     return set;
   }
 
+  /**
+   * The union of every set of healthy nodes that reach each other both ways and
+   * hold quorum: some node of one such set must be acting DC. (Several sets can
+   * overlap under one-way cuts; the DC may sit in any of them.) A lone two_node
+   * survivor counts only once it has synced since its start, as the core demands.
+   */
   private searchQualifying(cluster: SimCluster, healthy: SimNode[]): NodeId[] | null {
-    let best: NodeId[] | null = null;
+    const union = new Set<NodeId>();
     const count = healthy.length;
-    for (let mask = (1 << count) - 1; mask > 0; mask--) {
+    for (let mask = 1; mask < 1 << count; mask++) {
       const set = healthy.filter((_, i) => mask & (1 << i));
-      if (best && set.length <= best.length) continue;
+      if (set.every((n) => union.has(n.id))) continue;
       const connected = set.every((a) => set.every((b) => cluster.linkUp(a.id, b.id)));
-      if (connected && this.quorum.isQuorumSet(set.map((n) => n.id))) best = set.map((n) => n.id);
+      if (!connected || !this.quorum.isQuorumSet(set.map((n) => n.id))) continue;
+      const lone = set.length === 1 && this.quorum.status().twoNode;
+      if (lone && set[0]!.core!.nodeStates()[set[0]!.id] !== 'member') continue;
+      for (const n of set) union.add(n.id);
     }
-    return best;
+    return union.size ? [...union].sort((a, b) => a - b) : null;
   }
 
   private checkLiveness(cluster: SimCluster): void {

@@ -59,7 +59,8 @@ export function runSeed(seed: number, options: SimRunOptions = {}): SimRunResult
       ...(options.unsafeIgnoreLogInVotes ? { unsafeIgnoreLogInVotes: true } : {}),
     },
     maxDriftRatio: MAX_DRIFT,
-    viewDelayMs: random.int(50, 300),
+    // Failure detection is sometimes slower than the lease: then only the lease keeps DCs apart.
+    viewDelayMs: random.chance(0.5) ? random.int(50, 300) : random.int(300, 1500),
     fenceDelayMs: 200,
     // Fencing reboots the target: it comes back with its disk after a while.
     onFenceKill: (target) => restarts.push({ atMs: cluster.nowMs + faultRandom.int(500, 2500), id: target }),
