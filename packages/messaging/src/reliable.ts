@@ -46,7 +46,9 @@ class SendStream {
   peerIncarnation = 0;
   generation = 0;
   nextSeq = 0;
-  readonly unsent: Fragment[] = [];
+  /** Fragments not yet sent, from `unsentHead` on (a queue without O(n) shifts). */
+  unsent: Fragment[] = [];
+  unsentHead = 0;
   readonly inflight = new Map<number, Fragment>();
   readonly messages: PendingMessage[] = [];
   queuedBytes = 0;
@@ -151,7 +153,7 @@ export class ReliableCore {
   /** The peer died or restarted: fail everything still owed to it. */
   peerLost(to: number, reason: string): void {
     const s = this.sends[to]!;
-    if (s.messages.length === 0 && s.inflight.size === 0 && s.unsent.length === 0) return;
+    if (s.messages.length === 0 && s.inflight.size === 0 && s.unsentHead === s.unsent.length) return;
     this.resetSend(to, s.peerIncarnation, new MessagingError('VIGIL_MESSAGING_PEER_LOST', reason));
   }
 
@@ -257,10 +259,18 @@ export class ReliableCore {
 
   private pump(to: number, nowMs: number): void {
     const s = this.sends[to]!;
-    while (s.unsent.length > 0 && s.inflight.size < this.o.windowFragments) {
-      const frag = s.unsent.shift()!;
+    while (s.unsentHead < s.unsent.length && s.inflight.size < this.o.windowFragments) {
+      const frag = s.unsent[s.unsentHead]!;
+      s.unsent[s.unsentHead++] = undefined as unknown as Fragment;
       s.inflight.set(frag.seq, frag);
       this.transmit(to, s, frag, nowMs);
+    }
+    if (s.unsentHead === s.unsent.length) {
+      s.unsent = [];
+      s.unsentHead = 0;
+    } else if (s.unsentHead > 4096 && s.unsentHead * 2 > s.unsent.length) {
+      s.unsent = s.unsent.slice(s.unsentHead);
+      s.unsentHead = 0;
     }
   }
 
@@ -278,7 +288,8 @@ export class ReliableCore {
   private resetSend(to: number, peerIncarnation: number, error: Error | null): void {
     const s = this.sends[to]!;
     const failed = s.messages.splice(0);
-    s.unsent.length = 0;
+    s.unsent = [];
+    s.unsentHead = 0;
     s.inflight.clear();
     s.queuedBytes = 0;
     s.nextSeq = 0;
