@@ -21,6 +21,7 @@ export type ActionTask =
   | 'monitor'
   | 'migrate_to'
   | 'migrate_from'
+  | 'reload-agent'
   | 'stonith'
   | 'do_shutdown'
   | 'running'
@@ -214,6 +215,10 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
     const running = p.runningOn.includes(target);
     const restart = running ? needsRestart(p, target) : undefined;
     startAction = b.add({ rsc: p, task: 'start', node: target, required: managed && (!running || restart !== undefined), runnable: managed });
+    if (running && restart === undefined && p.reloadNeeded.has(target.name)) {
+      // Only reloadable parameters changed: the agent applies them in place.
+      b.add({ rsc: p, task: 'reload-agent', node: target, required: managed, runnable: managed });
+    }
     const curRole = running ? p.history.get(target.name)?.role : 'Stopped';
     if (p.nextRole === 'Promoted' && (curRole !== 'Promoted' || restart !== undefined || p.runningOn.length > 1)) {
       b.add({ rsc: p, task: 'promote', node: target, required: managed, runnable: managed });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCib } from '@vigil/cib';
 import { schedule } from './index.js';
+import { parametersDigest } from './digest.js';
 
 const NOW = 1_700_000_000;
 
@@ -163,5 +164,83 @@ describe('schedule', () => {
     const a = schedule(parseCib(xml), NOW);
     const b = schedule(parseCib(xml), NOW);
     expect(JSON.stringify(a.graph)).toEqual(JSON.stringify(b.graph));
+  });
+});
+
+const started = (rsc: string, node: string, extra = ''): string =>
+  `<lrm_rsc_op id="${rsc}_start_0" operation="start" interval="0" call-id="2" rc-code="0" op-status="0" transition-key="1:1:0:abc" on_node="${node}" last-rc-change="${NOW - 100}"${extra}/>`;
+
+const cloneOf = (id: string, child: string, meta: Record<string, string> = {}): string =>
+  `<clone id="${id}">${child}<meta_attributes id="${id}-m">${Object.entries(meta).map(([k, v]) => `<nvpair id="${id}-${k}" name="${k}" value="${v}"/>`).join('')}</meta_attributes></clone>`;
+
+describe('clone orderings', () => {
+  it('interleaved: an instance waits only for the instance of the first clone on its own node', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('a', [started('a', 'n1')]) + lrmResource('b', [started('b', 'n1')]) }, { name: 'n2', lrm: lrmResource('a', [started('a', 'n2')]) + lrmResource('b', [started('b', 'n2')]) }],
+      resources: cloneOf('a-clone', dummy('a'), { interleave: 'true' }) + cloneOf('b-clone', dummy('b'), { interleave: 'true' }),
+      constraints: '<rsc_location id="ban-a" rsc="a-clone" node="n2" score="-INFINITY"/><rsc_order id="o" first="a-clone" then="b-clone"/>',
+    });
+    // b:1 on n2 loses its local a; b:0 on n1 keeps running untouched.
+    const lines = summary(xml);
+    expect(lines).toContain('Stop a:1 ( n2 ) due to node availability');
+    expect(lines.some((l) => l.startsWith('Stop b:1 ( n2 )'))).toBe(true);
+    expect(lines.some((l) => l.includes('b:0'))).toBe(false);
+  });
+
+  it('one instance of a clone stopping does not restart what follows the clone', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('a', [started('a', 'n1')]) + lrmResource('app', [started('app', 'n1')]) }, { name: 'n2', lrm: lrmResource('a', [started('a', 'n2')]) }],
+      resources: cloneOf('a-clone', dummy('a')) + dummy('app'),
+      constraints: '<rsc_location id="ban-a" rsc="a-clone" node="n2" score="-INFINITY"/><rsc_order id="o" first="a-clone" then="app"/>',
+    });
+    expect(summary(xml)).toEqual(['Stop a:1 ( n2 ) due to node availability']);
+  });
+
+  it('clone-min: what follows the clone needs that many instances', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1' }, { name: 'n2' }],
+      resources: cloneOf('a-clone', dummy('a'), { 'clone-min': '2' }) + dummy('app'),
+      constraints: '<rsc_location id="ban-a" rsc="a-clone" node="n2" score="-INFINITY"/><rsc_order id="o" first="a-clone" then="app"/>',
+    });
+    expect(summary(xml)).toEqual(['Start a:0 ( n1 )', 'Start app ( n2 ) due to unrunnable clone-one-or-more:o (blocked)']);
+  });
+
+  it('require-all=false set: the next set needs only one member of it', () => {
+    const stopped = '<meta_attributes id="MID"><nvpair id="MID-1" name="target-role" value="Stopped"/></meta_attributes>';
+    const order = (members: string) =>
+      `<rsc_order id="o"><resource_set id="s1" sequential="false" require-all="false">${members}</resource_set><resource_set id="s2"><resource_ref id="d"/></resource_set></rsc_order>`;
+    const one = cib({ nodes: [{ name: 'n1' }], resources: dummy('b', stopped.replace(/MID/g, 'mb')) + dummy('c') + dummy('d'), constraints: order('<resource_ref id="b"/><resource_ref id="c"/>') });
+    expect(summary(one)).toEqual(['Start c ( n1 )', 'Start d ( n1 )']);
+    const none = cib({ nodes: [{ name: 'n1' }], resources: dummy('b', stopped.replace(/MID/g, 'mb')) + dummy('c', stopped.replace(/MID/g, 'mc')) + dummy('d'), constraints: order('<resource_ref id="b"/><resource_ref id="c"/>') });
+    expect(summary(none)).toEqual(['Start d ( n1 ) due to unrunnable one-or-more:s1 (blocked)']);
+  });
+});
+
+describe('operation digests', () => {
+  const withParams = (id: string, params: Record<string, string>): string =>
+    `<primitive id="${id}" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="${id}-ia">${Object.entries(params).map(([k, v]) => `<nvpair id="${id}-${k}" name="${k}" value="${v}"/>`).join('')}</instance_attributes></primitive>`;
+
+  it('computes the executor digest over the sorted parameters', () => {
+    expect(parametersDigest({})).toBe('f2317cad3d54cec5d7d7aa7d0bf35cf8');
+    expect(parametersDigest({ target_role: 'Started', ip: '127.0.0.10' })).toBe('e2316cec5f5e8fbe72dc0a36709b4ffb');
+    expect(parametersDigest({ b: '2', a: '1' })).toBe(parametersDigest({ a: '1', b: '2' }));
+  });
+
+  it('restarts a resource whose parameters changed since it started, and leaves an unchanged one alone', () => {
+    const digest = parametersDigest({ ip: '10.0.0.1' });
+    const run = (ip: string) =>
+      summary(cib({ nodes: [{ name: 'n1', lrm: lrmResource('vip', [started('vip', 'n1', ` op-digest="${digest}"`)]) }], resources: withParams('vip', { ip }) }));
+    expect(run('10.0.0.1')).toEqual([]);
+    expect(run('10.0.0.2')).toEqual(['Restart vip ( n1 ) due to resource definition change']);
+  });
+
+  it('reloads when only reloadable parameters changed', () => {
+    const all = parametersDigest({ ip: '10.0.0.1', label: 'x' });
+    const restart = parametersDigest({ ip: '10.0.0.1' });
+    const extra = ` op-digest="${all}" op-force-restart=" ip " op-restart-digest="${restart}"`;
+    const run = (params: Record<string, string>) =>
+      summary(cib({ nodes: [{ name: 'n1', lrm: lrmResource('vip', [started('vip', 'n1', extra)]) }], resources: withParams('vip', params) }));
+    expect(run({ ip: '10.0.0.1', label: 'y' })).toEqual(['Reload vip ( n1 )']);
+    expect(run({ ip: '10.0.0.9', label: 'x' })).toEqual(['Restart vip ( n1 ) due to resource definition change']);
   });
 });

@@ -18,6 +18,7 @@ import {
   propagate,
   type ActionSet,
 } from './actions.js';
+import { checkDigests } from './digest.js';
 import { summarize, type SummaryLine } from './summary.js';
 import { produceGraph, type TransitionGraph } from './graph/produce.js';
 import {
@@ -53,6 +54,7 @@ export interface ScheduleResult {
 export function schedule(cib: Cib, nowSec: number, opts: ScheduleOptions = {}): ScheduleResult {
   const ws = unpack(cib, nowSec);
   markStopFailures(ws);
+  checkDigests(ws);
   applyConstraints(ws);
   const scores = new Map<string, Map<string, number>>();
   const trace: ScoreTrace | undefined = opts.traceScores

@@ -102,6 +102,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
       const reason = stop.reason ?? start?.reason;
       return line('Restart', p, details(from, fromRole, target, toRole), reason ? ` due to ${reason}` : '');
     }
+    if (find(set, p, 'reload-agent', target)?.required) return line('Reload', p, details(from, fromRole, target, nextRole));
     if (fromRole === 'Promoted' && nextRole !== 'Promoted') {
       const demote = find(set, p, 'demote', from);
       if (demote?.required) return line('Demote', p, details(from, fromRole, target, nextRole));

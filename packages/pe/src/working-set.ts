@@ -1,4 +1,4 @@
-import type { Cib, NodeType, Primitive, RoleName, Group, Clone, Bundle, Operation } from '@vigil/cib';
+import type { Cib, LrmRscOp, NodeType, Primitive, RoleName, Group, Clone, Bundle, Operation } from '@vigil/cib';
 import type { ClusterOptions } from './options.js';
 
 /** A node as the scheduler sees it after unpacking configuration and status. */
@@ -63,6 +63,8 @@ export interface NodeHistory {
   recurring: Map<string, { intervalMs: number; name: string; digest?: string }>;
   /** Parameters digest of the last start/reload, to detect definition changes. */
   startDigest?: string;
+  /** The op record (start, reload, migrate_from or a probe finding it running) the digests come from. */
+  digestOp?: LrmRscOp;
   lastRcChangeSec?: number;
 }
 
@@ -129,6 +131,8 @@ export interface PrimitiveRsc extends RscCommon {
   instance?: number;
   /** Set when the resource's parameters changed since it started here. */
   definitionChanged: Set<string>;
+  /** Nodes where only reloadable parameters changed: a reload instead of a restart. */
+  reloadNeeded: Set<string>;
   /** True when the resource is blocked from any action (on-fail=block, unmanaged failed stop). */
   blocked: boolean;
   /** The node the resource should be recovered on in place, if failed. */

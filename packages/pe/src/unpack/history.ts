@@ -122,7 +122,11 @@ export function replayHistory(lrm: LrmResource, ctx: HistoryContext, failed: Fai
 
 function setRole(h: NodeHistory, role: Role): void {
   h.role = role;
-  if (role === 'Stopped') h.recurring.clear();
+  if (role === 'Stopped') {
+    h.recurring.clear();
+    h.startDigest = undefined;
+    h.digestOp = undefined;
+  }
 }
 
 function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: FailedOp[]): void {
@@ -251,6 +255,7 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
       setRole(h, 'Started');
       h.failed = false;
       h.startDigest = op.opDigest;
+      h.digestOp = op;
       if (task === 'migrate_from') h.migrateSource = op.migrateSource;
       return;
     case 'stop':
@@ -281,7 +286,10 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
       } else if (h.role === 'Stopped' || (isProbe && h.role === 'Promoted')) {
         setRole(h, 'Started');
       }
-      if (isProbe && rc !== RC.NOT_RUNNING) h.startDigest ??= op.opDigest;
+      if (isProbe && rc !== RC.NOT_RUNNING && h.startDigest === undefined) {
+        h.startDigest = op.opDigest;
+        h.digestOp = op;
+      }
       if (op.intervalMs > 0 && rc !== RC.NOT_RUNNING) {
         h.recurring.set(`${task}_${op.intervalMs}`, { intervalMs: op.intervalMs, name: task, ...(op.opDigest ? { digest: op.opDigest } : {}) });
       }
@@ -289,6 +297,7 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
     case 'reload':
     case 'reload-agent':
       h.startDigest = op.opDigest;
+      h.digestOp = op;
       return;
     default:
       return;

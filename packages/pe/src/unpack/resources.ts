@@ -104,6 +104,7 @@ export function makePrimitive(
     assigned: null,
     nextRole: 'Stopped',
     definitionChanged: new Set(),
+    reloadNeeded: new Set(),
     blocked: false,
   };
 }
