@@ -91,6 +91,8 @@ describe('DC election and lease', () => {
     // `until` asserts at every step that at most one node acts.
     h.until(() => h.acting().length === 1 && h.acting()[0] !== old, 5000);
     expect(h.cluster.nodes.get(old)!.core!.isActingDc(h.cluster.localMs(h.cluster.nodes.get(old)!))).toBe(false);
+    const actingEvents = h.events.filter((e) => e.node === old && e.event.type === 'acting').map((e) => (e.event.type === 'acting' ? e.event.acting : null));
+    expect(actingEvents).toEqual([true, false]);
   });
 
   it('a minority never elects a DC', () => {

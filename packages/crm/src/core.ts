@@ -76,6 +76,11 @@ export type CrmEvent<D> =
   | { readonly type: 'result'; readonly seq: number; readonly result: ProposalResult }
   | { readonly type: 'quorum'; readonly status: QuorumStatus }
   | { readonly type: 'no-quorum'; readonly policy: NoQuorumPolicy }
+  /**
+   * This node started or stopped acting as DC. Reported at the first tick or
+   * message after the change, so a decision must still check isActingDc(now).
+   */
+  | { readonly type: 'acting'; readonly acting: boolean; readonly term: number }
   | { readonly type: 'fence'; readonly node: NodeId }
   | { readonly type: 'lifecycle'; readonly node: NodeId; readonly from: LifecycleState; readonly to: LifecycleState }
   /** The DC created an entry on top of `parent` (observability and the simulator's lineage checks). */
@@ -117,7 +122,8 @@ export class CrmCore<D> {
   private readonly proposalRetryMs: number;
   private readonly maxPendingEntries: number;
   private readonly maxOutstandingProposals: number;
-  private readonly noQuorumPolicy: NoQuorumPolicy;
+  private noQuorumPolicy: NoQuorumPolicy;
+  private wasActing = false;
   private readonly unsafeIgnoreLogInVotes: boolean;
 
   private nowMs: number;
@@ -330,9 +336,15 @@ export class CrmCore<D> {
     this.tickTwoNodeFencing();
     this.flushAttributes();
     this.tickOutbox();
+    this.noteActing();
   }
 
   step(message: CrmMessage<D>, nowMs: number): void {
+    this.stepMessage(message, nowMs);
+    this.noteActing();
+  }
+
+  private stepMessage(message: CrmMessage<D>, nowMs: number): void {
     this.nowMs = Math.max(this.nowMs, nowMs);
     if (message.to !== this.id || !this.quorum.isConfigured(message.from)) return;
     if (message.type === 'vote') return this.onVoteRequest(message);
@@ -367,6 +379,18 @@ export class CrmCore<D> {
     this.outbox.set(seq, { seq, change, deadlineMs: this.nowMs + this.proposalTimeoutMs, nextSendMs: this.nowMs });
     this.tickOutbox();
     return seq;
+  }
+
+  /** no-quorum-policy lives in the CIB (crm_config); the owner passes each committed value. */
+  setNoQuorumPolicy(policy: NoQuorumPolicy): void {
+    this.noQuorumPolicy = policy;
+  }
+
+  private noteActing(): void {
+    const acting = this.isActingDc(this.nowMs);
+    if (acting === this.wasActing) return;
+    this.wasActing = acting;
+    this.events.push({ type: 'acting', acting, term: this.hard.term });
   }
 
   hasReady(): boolean {

@@ -2,94 +2,20 @@
  * Real processes on loopback: each node is a separate `node` process running
  * CrmNode over @vigil/messaging's UDP transport, with its CIB on a real disk.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { CrmNodeStatus } from './node.js';
 import type { ProposalResult } from './types.js';
+import { Proc, freeUdpPorts, waitFor } from './testing/proc-cluster.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const procScript = join(repoRoot, 'packages/crm/dist/testing/crm-proc.js');
 const TIMING = { tickMs: 20, heartbeatIntervalMs: 100, electionTimeoutMs: 400, dcLeaseMs: 1000, maxClockDriftRatio: 0.05 };
 const LEASE_WAIT_MS = Math.ceil((1000 * 1.05) / 0.95) + 1;
 const MESSAGING = { heartbeatIntervalMs: 100, tokenTimeoutMs: 1000 };
-
-async function freeUdpPorts(count: number): Promise<number[]> {
-  const sockets = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createSocket>>((resolve) => {
-      const s = createSocket('udp4');
-      s.bind(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = sockets.map((s) => s.address().port);
-  await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
-class Proc {
-  readonly child: ChildProcess;
-  readonly events: { event: string; node?: number }[] = [];
-  private nextId = 1;
-  private readonly pending = new Map<number, (value: Record<string, unknown>) => void>();
-  stderr = '';
-
-  constructor(config: object) {
-    this.child = spawn(process.execPath, [procScript, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    createInterface({ input: this.child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as Record<string, unknown>;
-      if (typeof msg['id'] === 'number') {
-        this.pending.get(msg['id'])?.(msg);
-        this.pending.delete(msg['id']);
-      } else this.events.push(msg as { event: string });
-    });
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  request(cmd: object, timeoutMs = 20_000): Promise<Record<string, unknown>> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to ${JSON.stringify(cmd)} within ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
-      this.pending.set(id, (v) => (clearTimeout(timer), resolve(v)));
-      this.child.stdin!.write(JSON.stringify({ ...cmd, id }) + '\n');
-    });
-  }
-
-  async status(): Promise<CrmNodeStatus> {
-    return (await this.request({ cmd: 'status' }))['status'] as CrmNodeStatus;
-  }
-
-  send(cmd: object): void {
-    this.child.stdin!.write(JSON.stringify(cmd) + '\n');
-  }
-
-  kill(): Promise<void> {
-    if (!this.alive) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGKILL');
-    });
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, deadlineMs = 30_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() - start > deadlineMs) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const procs: Proc[] = [];
 const dirs: string[] = [];

@@ -217,6 +217,16 @@ export class CrmNode<D = string> extends EventEmitter<CrmNodeEvents<D>> {
     };
   }
 
+  /** Whether this node may decide as DC at this instant; check before every decision. */
+  isActingDc(): boolean {
+    return this.core.isActingDc(this.clock.now());
+  }
+
+  /** Applies a no-quorum-policy read from the committed CIB (crm_config). */
+  setNoQuorumPolicy(policy: NoQuorumPolicy): void {
+    this.core.setNoQuorumPolicy(policy);
+  }
+
   /** The committed CIB as this node holds it. */
   cib(): D {
     return this.core.committedEntry.doc;
