@@ -307,7 +307,8 @@ export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): v
       for (const t of b.of(cur, 'start')) b.order(s, t, { impliesThen: true, runnableLeft: true });
     }
     for (const s of b.of(cur, 'stop')) {
-      for (const t of b.of(prev, 'stop')) b.order(s, t, { impliesFirst: true });
+      // An earlier member cannot stop while a later one cannot.
+      for (const t of b.of(prev, 'stop')) b.order(s, t, { impliesFirst: true, runnableLeft: !s.runnable && !s.pseudo });
     }
     for (const s of b.of(prev, 'promote')) {
       for (const t of b.of(cur, 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });

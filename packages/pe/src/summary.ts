@@ -90,7 +90,8 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   }
   const start = find(set, p, 'start', target);
   if (p.runningOn.length > 1 && p.runningOn.includes(target)) {
-    return line('Restart', p, details(target, nextRole, target, nextRole));
+    const anyFailed = p.runningOn.some((n) => p.history.get(n.name)?.failed);
+    return line(anyFailed ? 'Recover' : 'Restart', p, details(target, nextRole, target, nextRole));
   }
   if (target === from && p.runningOn.length === 1) {
     if (stop?.required) {

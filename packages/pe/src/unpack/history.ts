@@ -209,8 +209,9 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
       setRole(h, 'Promoted');
       return;
     case 'demote':
+      // A failed demote is recovered from the unpromoted role.
       h.failed = true;
-      setRole(h, 'Promoted');
+      setRole(h, 'Unpromoted');
       return;
     case 'monitor':
       if (op.rcCode === RC.NOT_RUNNING && (op.opStatus === OP_STATUS.DONE || op.opStatus === OP_STATUS.ERROR)) {
