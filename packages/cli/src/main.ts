@@ -4,6 +4,7 @@ import { registerAgentCommands } from './commands/agent.js';
 import { registerStonithCommands } from './commands/stonith.js';
 import { registerClusterKeygenCommands } from './commands/cluster-keygen.js';
 import { registerDaemonCommands } from './commands/daemon.js';
+import { registerClientCommands } from './commands/client.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('vigil');
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<number> {
   registerStonithCommands(program);
   registerClusterKeygenCommands(program);
   registerDaemonCommands(program);
+  registerClientCommands(program);
   await program.parseAsync(argv);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

@@ -1,6 +1,9 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ClusterNode, DaemonError, initCluster, loadClusterConfig } from '@vigil/crm';
+import { ClusterNode, DaemonError, initCluster, loadClusterConfig, readApiToken } from '@vigil/crm';
+import { buildApi } from '../api/index.js';
+import { createMetrics } from '../api/metrics.js';
+import { DaemonHandle } from '../daemon-handle.js';
 
 function clusterGroup(program: Command): Command {
   const existing = program.commands.find((c) => c.name() === 'cluster');
@@ -43,9 +46,18 @@ export function registerDaemonCommands(program: Command): void {
     .option('--state-dir <dir>', 'where this node keeps its CIB copy and agent state', '/var/lib/vigil')
     .action(async (opts: { config: string; node: string; stateDir: string }) => {
       let node: ClusterNode;
+      let closeApi: () => Promise<void>;
       try {
         const config = loadClusterConfig(opts.config);
+        const token = readApiToken(config);
         node = await ClusterNode.start({ config, nodeName: opts.node, stateDir: resolve(opts.stateDir), log: jsonLog });
+        const entry = config.nodes.find((n) => n.name === opts.node)!;
+        const metrics = createMetrics();
+        node.on('transition', (r) => metrics.observeTransition(r.durationMs, r.outcome));
+        const app = await buildApi(new DaemonHandle(node), { token, metrics });
+        await app.listen({ host: entry.api.host, port: entry.api.port });
+        jsonLog('info', 'HTTP API listening', { node: opts.node, host: entry.api.host, port: entry.api.port });
+        closeApi = () => app.close();
       } catch (err) {
         reportError(err);
         return;
@@ -57,7 +69,7 @@ export function registerDaemonCommands(program: Command): void {
       await new Promise<void>((done) => {
         const shutdown = (signal: string): void => {
           jsonLog('info', `received ${signal}: moving resources away and leaving`, { node: opts.node });
-          node.stop({ graceful: signal === 'SIGTERM' }).then(done, (err: Error) => {
+          node.stop({ graceful: signal === 'SIGTERM' }).then(() => closeApi()).then(done, (err: Error) => {
             jsonLog('error', `shutdown failed: ${err.message}`, { node: opts.node });
             done();
           });

@@ -3,22 +3,39 @@ import type { Command } from 'commander';
 import { CibError } from '@vigil/cib';
 import { graphToXml } from '@vigil/pe';
 import { formatSimulation, simulate } from '../simulate.js';
+import { connect, DEFAULT_CONFIG } from './client.js';
 
 export function registerSimulateCommands(program: Command): void {
   program
     .command('simulate')
     .description('Run the scheduler on a CIB and print what the cluster would do (like crm_simulate -S)')
-    .requiredOption('-x, --xml-file <file>', 'CIB XML to schedule against')
+    .option('-x, --xml-file <file>', 'CIB XML to schedule against')
+    .option('-L, --live', 'schedule against the running cluster\'s CIB (nothing is executed)')
+    .option('--config <file>', 'with --live: cluster configuration', process.env['VIGIL_CONFIG'] ?? DEFAULT_CONFIG)
+    .option('--node <name>', 'with --live: ask this node\'s daemon')
     .option('-s, --show-scores', 'print the allocation score of every resource on every node')
     .option('-G, --save-graph <file>', 'write the transition graph as XML')
     .option('--json', 'print the result as JSON')
     .option('--now <epochSeconds>', 'the time to assume (default: the CIB execution-date, else now)')
-    .action((opts: { xmlFile: string; showScores?: boolean; saveGraph?: string; json?: boolean; now?: string }) => {
+    .action(async (opts: { xmlFile?: string; live?: boolean; config?: string; node?: string; showScores?: boolean; saveGraph?: string; json?: boolean; now?: string }) => {
       let text: string;
+      const source = opts.live ? 'live CIB' : opts.xmlFile;
+      if (!source || (opts.live && opts.xmlFile)) {
+        process.stderr.write('vigil: simulate needs exactly one of -x FILE or --live\n');
+        process.exitCode = 64;
+        return;
+      }
       try {
-        text = readFileSync(opts.xmlFile, 'utf8');
+        if (opts.live) {
+          const client = await connect({ ...(opts.config ? { config: opts.config } : {}), ...(opts.node ? { node: opts.node } : {}) });
+          const res = await client.request('GET', '/cib');
+          text = await res.text();
+          if (!res.ok) throw new Error(`${res.status}: ${text}`);
+        } else {
+          text = readFileSync(opts.xmlFile!, 'utf8');
+        }
       } catch (err) {
-        process.stderr.write(`vigil: cannot read ${opts.xmlFile}: ${(err as Error).message}\n`);
+        process.stderr.write(`vigil: cannot read ${source}: ${(err as Error).message}\n`);
         process.exitCode = 66;
         return;
       }
@@ -30,7 +47,7 @@ export function registerSimulateCommands(program: Command): void {
       }
       let sim;
       try {
-        sim = simulate(text, opts.xmlFile, Math.floor(Date.now() / 1000), {
+        sim = simulate(text, source, Math.floor(Date.now() / 1000), {
           showScores: opts.showScores ?? false,
           ...(nowArg !== undefined ? { nowSec: nowArg } : {}),
         });

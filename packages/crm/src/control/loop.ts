@@ -31,6 +31,8 @@ export interface ControlDeps {
   fence(node: string, action: string): Promise<boolean>;
   /** Record a completed fencing in the CIB (node down, its history cleared). */
   recordFenced(node: string): Promise<void>;
+  /** The rc an action must return to count as success, when the graph alone cannot tell. */
+  expectedRc?(action: GraphAction): number | undefined;
   /** A reason not to schedule yet (e.g. a joining node has not sent its history). */
   hold?(): string | undefined;
   /** Raise the fail count of a resource on a node after a failed action. */
@@ -164,7 +166,7 @@ export class ControlLoop extends EventEmitter<ControlEvents> {
       runner.complete(action.id, fenced, fenced ? undefined : `fencing of ${node} failed`);
       return;
     }
-    const expected = expectedRcOf(action);
+    const expected = this.deps.expectedRc ? this.deps.expectedRc(action) : expectedRcOf(action);
     const key = `${action.id}:${transitionId}:${expected ?? 7}:${this.dcId}`;
     let outcome: ActionOutcome;
     try {

@@ -127,3 +127,32 @@ export function transientAttribute(root: XmlElement, uname: string, name: string
   for (const set of sets) for (const nv of set.children) if (nv.attrs['name'] === name) return nv.attrs['value'];
   return undefined;
 }
+
+/**
+ * Drop a resource's recurring-op records on a node: after a stop, or a role
+ * change that cancelled the monitors of the old role.
+ */
+export function withoutRecurringRecords(root: XmlElement, uname: string, rscId: string): XmlElement {
+  return editNodeState(root, uname, (state) => ({
+    ...state,
+    children: state.children.map((lrm) =>
+      lrm.name !== 'lrm'
+        ? lrm
+        : {
+            ...lrm,
+            children: lrm.children.map((resources) =>
+              resources.name !== 'lrm_resources'
+                ? resources
+                : {
+                    ...resources,
+                    children: resources.children.map((entry) =>
+                      entry.name === 'lrm_resource' && entry.attrs['id'] === rscId
+                        ? { ...entry, children: entry.children.filter((op) => op.name !== 'lrm_rsc_op' || (op.attrs['interval'] ?? '0') === '0') }
+                        : entry,
+                    ),
+                  },
+            ),
+          },
+    ),
+  }));
+}

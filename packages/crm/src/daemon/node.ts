@@ -21,7 +21,7 @@ import { CrmNode, type CrmNodeStatus } from '../node.js';
 import type { CrmTransport } from '../node.js';
 import { setTransientAttribute } from '../xml-cib.js';
 import { ControlLoop, type ActionOutcome, type TransitionReport } from '../control/loop.js';
-import { transientAttribute, withMembership, withNodeFenced, withNodeHistory, withOpRecord } from '../control/status.js';
+import { transientAttribute, withMembership, withNodeFenced, withNodeHistory, withOpRecord, withoutRecurringRecords } from '../control/status.js';
 import type { ClusterConfig } from './config.js';
 import { DaemonError } from './errors.js';
 import { PROCESS_FENCE_TYPE, processFenceDevice, processFenceMetadata } from './process-fence.js';
@@ -254,7 +254,13 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
    * since they describe the running cluster, not the configuration. With
    * `expected`, refused unless the CIB is still at that version.
    */
-  async replaceCib(xml: string, expected?: { adminEpoch: number; epoch: number; numUpdates: number }) {
+  replaceCib(xml: string, expected?: { adminEpoch: number; epoch: number; numUpdates: number }) {
+    // One proposal from this node at a time: the DC deduplicates retried
+    // proposals by sequence number, so they must not overtake each other.
+    return this.serialized(() => this.replaceCibNow(xml, expected));
+  }
+
+  private async replaceCibNow(xml: string, expected?: { adminEpoch: number; epoch: number; numUpdates: number }) {
     const given = parseXml(xml);
     for (let attempt = 0; ; attempt++) {
       const live = parseXml(this.crm.cib());
@@ -272,6 +278,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       const status = live.children.find((c) => c.name === 'status') ?? { name: 'status', attrs: {}, children: [] };
       const merged: XmlElement = { ...given, attrs, children: [...given.children.filter((c) => c.name !== 'status'), status] };
       const res = await this.crm.replace(serializeXml(merged), expected);
+      this.log('info', 'configuration replace', { attempt, epoch: attrs['epoch'], ok: res.ok, ...(res.ok ? { version: res.version } : { code: res.code }) });
       // This node's copy may lag the DC's by a commit: re-read and retry.
       if (!res.ok && !expected && res.code === 'VIGIL_CRM_OLDER_VERSION' && attempt < 10) {
         await new Promise((r) => setTimeout(r, 100));
@@ -281,30 +288,45 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     }
   }
 
-  /** Apply an edit to the newest CIB and commit it through the DC, retrying if the CIB moved underneath. */
-  async editCib(mutate: (root: XmlElement) => XmlElement): Promise<void> {
+  /**
+   * Apply an edit to the newest CIB and commit it through the DC, retrying if
+   * the CIB moved underneath. Writes from this node are serialized: each
+   * waits for the one before it to settle.
+   */
+  editCib(mutate: (root: XmlElement) => XmlElement): Promise<{ adminEpoch: number; epoch: number; numUpdates: number }> {
+    return this.serialized(() => this.editCibNow(mutate, false));
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writeChain.then(fn);
+    this.writeChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async editCibNow(mutate: (root: XmlElement) => XmlElement, own: boolean): Promise<{ adminEpoch: number; epoch: number; numUpdates: number }> {
     this.writesInFlight++;
     try {
-      await this.editCibOnce(mutate);
+      return await this.editCibOnce(mutate, own);
     } finally {
       this.writesInFlight--;
       if (this.writesInFlight === 0) for (const v of this.committedDuringWrite.splice(0)) this.judgeCommitted(v);
     }
   }
 
-  private async editCibOnce(mutate: (root: XmlElement) => XmlElement): Promise<void> {
+  /** `own`: a write the DC makes as part of its own bookkeeping (it does not make the DC reschedule). */
+  private async editCibOnce(mutate: (root: XmlElement) => XmlElement, own: boolean): Promise<{ adminEpoch: number; epoch: number; numUpdates: number }> {
     let lastRefusal = '';
     for (let attempt = 0; attempt < 8; attempt++) {
       const doc = this.crm.cib();
       const root = parseXml(doc);
       const next = mutate(root);
       const text = serializeXml(next);
-      if (text === serializeXml(root)) return;
       const v = this.crm.status().committed.version;
+      if (text === serializeXml(root)) return v;
       const res = await this.crm.replace(text, v);
       if (res.ok) {
-        this.ownVersions.add(`${res.version.adminEpoch}.${res.version.epoch}.${res.version.numUpdates}`);
-        return;
+        if (own) this.ownVersions.add(`${res.version.adminEpoch}.${res.version.epoch}.${res.version.numUpdates}`);
+        return res.version;
       }
       if (res.code !== 'VIGIL_CRM_STALE_VERSION') throw new DaemonError('VIGIL_CRM_WRITE_CONFLICT', `${res.code}: ${res.message}`);
       lastRefusal = res.message;
@@ -353,6 +375,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.loop = new ControlLoop(
       {
         cib: () => parseCib(this.crm.cib()),
+        expectedRc: (a) => this.expectedRc(a),
         hold: () => (this.joining.size > 0 ? `waiting for ${[...this.joining].join(', ')} to join` : undefined),
         nowSec: () => Math.floor(Date.now() / 1000),
         execute: (a, key) => this.executeAction(a, key),
@@ -445,9 +468,12 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   /** Serialize the DC's own CIB writes so they never race each other. */
   private dcWrite(mutate: (root: XmlElement) => XmlElement): Promise<void> {
-    const run = this.writeChain.then(() => this.editCib(mutate));
-    this.writeChain = run.catch((err: Error) => this.log('error', `CIB write failed: ${err.message}`));
-    return run;
+    // Never rejects: a failed bookkeeping write is logged, and the next
+    // schedule (from the CIB as committed) repeats whatever it missed.
+    return this.serialized(() => this.editCibNow(mutate, true)).then(
+      () => undefined,
+      (err: Error) => this.log('error', `CIB write failed: ${err.message}`),
+    );
   }
 
   private writesInFlight = 0;
@@ -478,7 +504,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     void this.dcWrite((root) => this.syncMembership(root)).then(() => this.loop?.poke('CIB changed'));
   }
 
-  private recordFailure(node: string, rsc: string, task: string, intervalMs: number, startFailure: boolean): Promise<void> {
+  private recordFailure(node: string, resourceId: string, task: string, intervalMs: number, startFailure: boolean): Promise<void> {
+    const rsc = this.lrmIdOf(resourceId);
     const name = `fail-count-${rsc}#${task}_${intervalMs}`;
     return this.dcWrite((root) => {
       const cur = transientAttribute(root, node, name);
@@ -527,7 +554,32 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         meta['promoted_node_max'] = String(clone.promotedNodeMax);
       }
     }
-    return { id: p.id, class: def.class, ...(def.provider ? { provider: def.provider } : {}), type: def.type, params, meta };
+    // Instances of an anonymous clone are interchangeable: a node knows the
+    // resource by its configured id, the instance number is the scheduler's.
+    const lrmId = clone?.variant === 'clone' && !clone.unique ? p.baseId : p.id;
+    return { id: lrmId, class: def.class, ...(def.provider ? { provider: def.provider } : {}), type: def.type, params, meta };
+  }
+
+  /** The id a node's resource manager knows a scheduler resource by. */
+  private lrmIdOf(resourceId: string): string {
+    try {
+      return this.resourceDef(parseCib(this.crm.cib()), resourceId).id;
+    } catch {
+      return resourceId;
+    }
+  }
+
+  /**
+   * A probe's answer is information; a monitor of the Promoted role must
+   * answer "running promoted" (8); everything else must succeed (0).
+   */
+  private expectedRc(a: GraphAction): number | undefined {
+    if (a.task !== 'monitor') return 0;
+    if (a.intervalMs === 0) return undefined;
+    const cib = parseCib(this.crm.cib());
+    const p = unpack(cib, Math.floor(Date.now() / 1000)).primitives.find((x) => x.id === a.resource);
+    const op = p?.ops.find((o) => o.name === 'monitor' && o.intervalMs === a.intervalMs);
+    return op?.role === 'Promoted' ? 8 : 0;
   }
 
   private async executeAction(a: GraphAction, key: string): Promise<ActionOutcome> {
@@ -542,12 +594,16 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       intervalMs: a.intervalMs,
       timeoutMs: a.timeoutMs,
       key,
-      ...(a.task === 'monitor' && a.intervalMs === 0 ? {} : { expectedRc: a.meta['role'] === 'Promoted' && a.task === 'monitor' ? 8 : 0 }),
+      ...(this.expectedRc(a) !== undefined ? { expectedRc: this.expectedRc(a)! } : {}),
     };
     let reply: ExecReply;
     if (node === this.name) reply = await this.runLocally(req);
     else reply = await this.runRemotely(node, req, a.timeoutMs);
-    await this.dcWrite((root) => withOpRecord(root, node, { id: rsc.id, class: rsc.class, ...(rsc.provider ? { provider: rsc.provider } : {}), type: rsc.type }, reply.record));
+    const roleChanged = (a.task === 'promote' || a.task === 'demote' || a.task === 'stop') && reply.opStatus === 0;
+    await this.dcWrite((root) => {
+      const cleaned = roleChanged ? withoutRecurringRecords(root, node, rsc.id) : root;
+      return withOpRecord(cleaned, node, { id: rsc.id, class: rsc.class, ...(rsc.provider ? { provider: rsc.provider } : {}), type: rsc.type }, reply.record);
+    });
     this.emit('result', { node, resource: rsc.id, task: a.task, intervalMs: a.intervalMs, rc: reply.rc, opStatus: reply.opStatus });
     return { rc: reply.rc, opStatus: reply.opStatus, ...(reply.exitReason ? { exitReason: reply.exitReason } : {}) };
   }
@@ -611,6 +667,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         transitionKey: req.key,
         ...(req.expectedRc !== undefined ? { expectedRc: req.expectedRc } : {}),
       });
+      if ((req.task === 'promote' || req.task === 'demote') && r.opStatus === 0) {
+        // The monitors of the old role would now report a "wrong" role.
+        this.lrm.cancelAll(req.rsc.id);
+        for (const k of [...this.recurringReported]) if (k.startsWith(`${req.rsc.id}_`)) this.recurringReported.delete(k);
+      }
       if (req.intervalMs > 0) this.recurringReported.add(`${req.rsc.id}_${req.task}_${req.intervalMs}`);
       if (req.task === 'stop') for (const k of [...this.recurringReported]) if (k.startsWith(`${req.rsc.id}_`)) this.recurringReported.delete(k);
       this.recurringDefs.set(req.rsc.id, req.rsc);

@@ -1,0 +1,120 @@
+import { CibError, cibFromXml, parseCib, serializeCib, withConfigurationSection, type Cib, type CibVersion, type XmlElement } from '@vigil/cib';
+import { DaemonError, type ClusterNode } from '@vigil/crm';
+import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction } from './api/cib-actions.js';
+import {
+  ClusterError,
+  type ActionOutcome,
+  type ClusterHandle,
+  type ConfigSection,
+  type NodeAction,
+  type ReplaceOptions,
+  type ResourceActionRequest,
+  type StatusSnapshot,
+} from './api/handle.js';
+
+/** Map what the replicated store says into the API's error vocabulary. */
+function refusal(code: string, message: string): ClusterError {
+  switch (code) {
+    case 'VIGIL_CRM_STALE_VERSION':
+    case 'VIGIL_CRM_OLDER_VERSION':
+    case 'VIGIL_CRM_WRITE_CONFLICT':
+      return new ClusterError('CONFLICT', message);
+    case 'VIGIL_CRM_INVALID_CIB':
+      return new ClusterError('INVALID', message);
+    case 'VIGIL_CRM_NO_DC':
+    case 'VIGIL_CRM_PROPOSAL_TIMEOUT':
+      return new ClusterError('NOT_DC', message);
+    default:
+      return new ClusterError('UNAVAILABLE', `${code}: ${message}`);
+  }
+}
+
+/**
+ * The HTTP API's view of a running node: reads come from this node's copy
+ * of the committed CIB; every change is an edit of the newest CIB committed
+ * through the DC, whole or not at all.
+ */
+export class DaemonHandle implements ClusterHandle {
+  constructor(private readonly node: ClusterNode) {}
+
+  async status(): Promise<StatusSnapshot> {
+    const st = this.node.status();
+    const dc = this.node.dcName();
+    return {
+      cib: this.node.cib(),
+      ...(dc ? { dc } : {}),
+      quorate: st.quorum.quorate,
+      nodeName: this.node.name,
+      membership: this.node.membership(),
+      nowSec: Math.floor(Date.now() / 1000),
+    };
+  }
+
+  async getCib(): Promise<Cib> {
+    return this.node.cib();
+  }
+
+  async replaceCib(cib: Cib, opts: ReplaceOptions = {}): Promise<CibVersion> {
+    const res = await this.node.replaceCib(serializeCib(cib), opts.expectVersion);
+    if (!res.ok) throw refusal(res.code, res.message);
+    return res.version;
+  }
+
+  async replaceSection(section: ConfigSection, element: XmlElement, opts: ReplaceOptions = {}): Promise<CibVersion> {
+    const live = this.node.cib();
+    if (opts.expectVersion && !sameVersion(live.version, opts.expectVersion)) {
+      throw new ClusterError('CONFLICT', `expected CIB version ${fmt(opts.expectVersion)} but it is ${fmt(live.version)}`);
+    }
+    return this.edit((cib) => withConfigurationSection(cib, section, element));
+  }
+
+  async setProperty(name: string, value: string | undefined): Promise<CibVersion> {
+    return this.edit((cib) => applyProperty(cib, name, value));
+  }
+
+  async resourceAction(request: ResourceActionRequest): Promise<ActionOutcome> {
+    let message = '';
+    const cibVersion = await this.edit((cib) => {
+      const e = applyResourceAction(cib, request, Math.floor(Date.now() / 1000));
+      message = e.message;
+      return e.cib;
+    });
+    return { cibVersion, message };
+  }
+
+  async nodeAction(action: NodeAction, node: string): Promise<ActionOutcome> {
+    let message = '';
+    const cibVersion = await this.edit((cib) => {
+      const e = applyNodeAction(cib, action, node);
+      message = e.message;
+      return e.cib;
+    });
+    return { cibVersion, message };
+  }
+
+  async setNodeAttribute(node: string, name: string, value: string | undefined): Promise<CibVersion> {
+    return this.edit((cib) => applyNodeAttribute(cib, node, name, value));
+  }
+
+  /** Apply a CIB edit to the newest committed CIB (retrying if it moves underneath). */
+  private async edit(fn: (cib: Cib) => Cib): Promise<CibVersion> {
+    try {
+      return await this.node.editCib((root) => fn(cibFromXml(root)).xml);
+    } catch (err) {
+      if (err instanceof ClusterError) throw err;
+      if (err instanceof CibError) throw new ClusterError('INVALID', err.message);
+      if (err instanceof DaemonError) throw refusal(err.code, err.message);
+      throw err;
+    }
+  }
+}
+
+function sameVersion(a: CibVersion, b: CibVersion): boolean {
+  return a.adminEpoch === b.adminEpoch && a.epoch === b.epoch && a.numUpdates === b.numUpdates;
+}
+
+function fmt(v: CibVersion): string {
+  return `${v.adminEpoch}.${v.epoch}.${v.numUpdates}`;
+}
+
+export { parseCib };
