@@ -7,12 +7,14 @@ export interface NetworkFaults {
   dropRate: number;
   /** Probability each delivered packet arrives twice. */
   duplicateRate: number;
+  /** Probability a delivered packet has one byte flipped (must be caught by authentication). */
+  corruptRate: number;
   /** Delivery delay is uniform in [minDelayMs, maxDelayMs]; a spread reorders packets. */
   minDelayMs: number;
   maxDelayMs: number;
 }
 
-export const NO_FAULTS: NetworkFaults = { dropRate: 0, duplicateRate: 0, minDelayMs: 0.1, maxDelayMs: 0.3 };
+export const NO_FAULTS: NetworkFaults = { dropRate: 0, duplicateRate: 0, corruptRate: 0, minDelayMs: 0.1, maxDelayMs: 0.3 };
 
 export function addressKey(a: LinkAddress): string {
   return `${a.addr}:${a.port}`;
@@ -92,8 +94,12 @@ export class MemoryNetwork {
     const copies = this.random.next() < f.duplicateRate ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const delay = f.minDelayMs + this.random.next() * Math.max(0, f.maxDelayMs - f.minDelayMs);
-      // Senders never reuse a sealed packet, so no copy is needed.
-      const bytes = packet;
+      // Senders never reuse a sealed packet, so only a corrupted copy needs its own bytes.
+      let bytes = packet;
+      if (f.corruptRate > 0 && this.random.next() < f.corruptRate) {
+        bytes = Buffer.from(packet);
+        bytes[this.random.int(bytes.length)]! ^= 1 << this.random.int(8);
+      }
       this.clock.setTimer(delay, () => {
         // Checked again on arrival: a link may go down while a packet is in flight.
         if (this.down.has(toKey)) {

@@ -69,6 +69,23 @@ describe('membership on the simulated network', () => {
     expect(c.node(1)!.stats().suspicions).toBeGreaterThan(0);
   });
 
+  it('a process frozen for less than the token timeout is kept and, on waking, evicts no one', () => {
+    const c = settled(14);
+    const changes: View[] = [];
+    for (const n of c.running()) n.on('view', (v) => changes.push(v));
+    c.freeze(3, 800);
+    c.advance(3 * TOKEN);
+    expect(changes).toEqual([]);
+    expect(c.node(3)!.stats().lagForgivenMs).toBeGreaterThanOrEqual(600);
+  });
+
+  it('a process frozen for longer is evicted, then finds its view outdated and rejoins', () => {
+    const c = settled(15);
+    c.freeze(3, 3 * TOKEN);
+    expect(c.runUntil(() => c.converged([[1, 2, 4, 5]]) && c.node(1)!.view().members.length === 4, 3 * TOKEN, 5)).toBe(true);
+    expect(c.runUntil(() => c.converged(), 5_000)).toBe(true);
+  });
+
   it('splits 3/2 on a partition and merges on heal, with increasing view ids', () => {
     const c = settled(10);
     const ids = new Map<number, number[]>();

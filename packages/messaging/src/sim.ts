@@ -1,5 +1,6 @@
-import { VirtualClock } from './clock.js';
+import { VirtualClock, type Clock, type TimerHandle } from './clock.js';
 import { MemoryNetwork, type NetworkFaults } from './memory-transport.js';
+import type { LinkAddress, PacketHandler, Transport } from './transport.js';
 import { MessagingNode, type CreateNodeOptions, type TraceEvent, type View } from './node.js';
 import { seededRandom, type Random } from './random.js';
 import type { NodeConfig } from './config.js';
@@ -27,6 +28,66 @@ export interface SimClusterOptions {
 }
 
 /**
+ * Freezes one simulated process, like SIGSTOP: while frozen its timers and
+ * incoming packets wait; on thaw the overdue timers run first, then the queued
+ * packets (the order Node's event loop uses after a stall). Time keeps flowing.
+ */
+class Freezer {
+  private frozenUntilMs = -Infinity;
+  private deferred: (() => void)[] = [];
+  private packets: (() => void)[] = [];
+
+  constructor(private readonly base: VirtualClock) {}
+
+  get frozen(): boolean {
+    return this.base.now() < this.frozenUntilMs;
+  }
+
+  freeze(ms: number): void {
+    const until = this.base.now() + ms;
+    if (until <= this.frozenUntilMs) return;
+    this.frozenUntilMs = until;
+    this.base.setTimer(ms, () => {
+      if (this.frozenUntilMs !== until) return;
+      for (const fn of this.deferred.splice(0)) fn();
+      for (const deliver of this.packets.splice(0)) deliver();
+    });
+  }
+
+  clock(): Clock {
+    const base = this.base;
+    return {
+      now: () => base.now(),
+      wallNow: () => base.wallNow(),
+      setTimer: (delayMs, fn) => {
+        const h: { inner: TimerHandle | null; cancelled: boolean } = { inner: null, cancelled: false };
+        const run = (): void => {
+          if (!h.cancelled) fn();
+        };
+        h.inner = base.setTimer(delayMs, () => (this.frozen ? this.deferred.push(run) : run()));
+        return h;
+      },
+      clearTimer: (handle) => {
+        const h = handle as { inner: TimerHandle | null; cancelled: boolean };
+        h.cancelled = true;
+        if (h.inner) base.clearTimer(h.inner);
+      },
+    };
+  }
+
+  transport(inner: Transport): Transport {
+    return {
+      open: (local: LinkAddress[], onPacket: PacketHandler) =>
+        inner.open(local, (link, packet) => (this.frozen ? this.packets.push(() => onPacket(link, packet)) : onPacket(link, packet))),
+      send: (link, to, packet) => {
+        if (!this.frozen) inner.send(link, to, packet);
+      },
+      close: () => inner.close(),
+    };
+  }
+}
+
+/**
  * A whole cluster on one virtual clock and one in-memory network, running the
  * same MessagingNode code as real nodes. Everything is decided by the seed.
  */
@@ -37,6 +98,7 @@ export class SimCluster {
   readonly config: NodeConfig[];
   readonly key: Buffer;
   private readonly live = new Map<number, MessagingNode>();
+  private readonly freezers = new Map<number, Freezer>();
 
   constructor(private readonly options: SimClusterOptions) {
     this.random = seededRandom(options.seed);
@@ -99,6 +161,8 @@ export class SimCluster {
   start(id: number): MessagingNode {
     if (this.live.has(id)) throw new Error(`sim: node ${id} is already running`);
     const o = this.options;
+    const freezer = new Freezer(this.clock);
+    this.freezers.set(id, freezer);
     const node = new MessagingNode({
       ...o.nodeOptions,
       nodeId: id,
@@ -107,8 +171,8 @@ export class SimCluster {
       auth: o.auth ?? 'hmac-sha256',
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? 200,
       tokenTimeoutMs: o.tokenTimeoutMs ?? 1000,
-      transport: this.network.createTransport(),
-      clock: this.clock,
+      transport: freezer.transport(this.network.createTransport()),
+      clock: freezer.clock(),
       random: seededRandom(this.random.int(2 ** 31)),
       ...(o.checksumAuth ? { sealer: new ChecksumSealer(this.key) } : {}),
       ...(o.onTrace ? { onTrace: o.onTrace } : {}),
@@ -116,6 +180,14 @@ export class SimCluster {
     this.live.set(id, node);
     o.onNode?.(node);
     return node;
+  }
+
+  /**
+   * Stops a node's process for `ms` without killing it (SIGSTOP/SIGCONT, a long
+   * GC pause, a starved VM): it neither sends nor handles anything meanwhile.
+   */
+  freeze(id: number, ms: number): void {
+    if (this.live.has(id)) this.freezers.get(id)!.freeze(ms);
   }
 
   restart(id: number): MessagingNode {

@@ -106,7 +106,7 @@ export async function runScenario(seed: number, opts: { faultPhaseMs?: number; c
     const ids = cluster.ids;
     const pick = (): number => ids[rnd.int(ids.length)]!;
     if (dice === 0) cluster.network.setFaults({ dropRate: rnd.next() * 0.3 });
-    else if (dice === 1) cluster.network.setFaults({ duplicateRate: rnd.next() * 0.2, minDelayMs: 0.1, maxDelayMs: 0.1 + rnd.next() * 40 });
+    else if (dice === 1) cluster.network.setFaults({ duplicateRate: rnd.next() * 0.2, corruptRate: rnd.next() * 0.05, minDelayMs: 0.1, maxDelayMs: 0.1 + rnd.next() * 40 });
     else if (dice === 2) {
       const cut = 1 + rnd.int(size - 1);
       const shuffled = [...ids].sort(() => rnd.next() - 0.5);
@@ -125,12 +125,13 @@ export async function runScenario(seed: number, opts: { faultPhaseMs?: number; c
       crashed.delete(id);
       cluster.start(id);
     } else if (dice === 7) cluster.heal();
+    else if (dice === 8 && rnd.int(2) === 0) cluster.freeze(pick(), rnd.int(2_500));
     else sendSome();
     cluster.advance(50 + rnd.int(700));
   }
 
   // Liveness: calm network, some nodes back, maybe a clean partition left in place.
-  cluster.network.setFaults({ dropRate: 0, duplicateRate: 0, minDelayMs: 0.1, maxDelayMs: 0.5 });
+  cluster.network.setFaults({ dropRate: 0, duplicateRate: 0, corruptRate: 0, minDelayMs: 0.1, maxDelayMs: 0.5 });
   cluster.heal();
   for (const id of [...crashed]) {
     if (rnd.int(2) === 0) {
