@@ -359,6 +359,37 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
   }
 }
 
+function isInhibited(inst: PrimitiveRsc | GroupRsc): boolean {
+  const lead = inst.variant === 'primitive' ? inst : inst.children[0];
+  return lead?.inhibited === true;
+}
+
+/**
+ * Before orderings become action orderings: an instance of an interleaved
+ * "then" clone whose node will have no (uninhibited) instance of the "first"
+ * clone cannot be active, and neither can what is interleaved after it.
+ */
+export function inhibitInterleaved(orders: readonly ResourceOrder[]): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const o of orders) {
+      if (o.reversed || o.kind !== 'Mandatory' || o.oneOrMore) continue;
+      if (o.thenAction === 'stop' || o.thenAction === 'demote') continue;
+      const first = o.first;
+      const then = o.then;
+      if (first.variant !== 'clone' || then.variant !== 'clone' || !then.interleave) continue;
+      for (const ti of then.instances) {
+        if (isInhibited(ti)) continue;
+        const node = instanceNode(ti, false);
+        if (!node) continue;
+        if (first.instances.some((f) => instanceNode(f, false) === node && !isInhibited(f))) continue;
+        for (const m of ti.variant === 'primitive' ? [ti] : ti.children) m.inhibited = true;
+        changed = true;
+      }
+    }
+  }
+}
+
 function instanceNode(inst: PrimitiveRsc | GroupRsc, current: boolean): SchedNode | undefined {
   const lead = inst.variant === 'primitive' ? inst : inst.children[0];
   if (!lead) return undefined;
@@ -378,7 +409,7 @@ function applyInterleavedOrder(o: ResourceOrder, first: CloneRsc, then: CloneRsc
     if (!node) continue;
     const fi = stopLike
       ? first.instances.find((f) => instanceNode(f, true) === node) ?? first.instances.find((f) => instanceNode(f, false) === node)
-      : first.instances.find((f) => instanceNode(f, false) === node);
+      : first.instances.find((f) => instanceNode(f, false) === node && !isInhibited(f));
     const thens = ti.variant === 'group' ? groupActions(ti.children, o.thenAction, 'then', b) : actionsFor(ti, o.thenAction, b);
     if (!fi) {
       if (mandatory && !stopLike && !o.reversed) {
@@ -386,7 +417,15 @@ function applyInterleavedOrder(o: ResourceOrder, first: CloneRsc, then: CloneRsc
         for (const t of thens) {
           if (!t.runnable) continue;
           t.runnable = false;
-          t.reason ??= '';
+          t.reason = '';
+          const p = t.rsc;
+          if (t.task === 'start' && p?.variant === 'primitive' && t.node) {
+            const stop = b.byKey.get(keyOf(p, 'stop', t.node));
+            if (stop && !stop.required) {
+              stop.required = true;
+              stop.reason = '';
+            }
+          }
         }
       }
       continue;

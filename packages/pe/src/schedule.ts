@@ -11,6 +11,7 @@ import { assignResources, type ScoreTrace } from './assign.js';
 import {
   ActionBuilder,
   applyResourceOrder,
+  inhibitInterleaved,
   createPrimitiveActions,
   keyOf,
   orderGroupMembers,
@@ -250,6 +251,7 @@ function buildActions(ws: WorkingSet): ActionSet {
   for (const r of ws.resources) orderMembers(r, b);
   const orders: ResourceOrder[] = [];
   for (const c of ws.cib.configuration.constraints) if (c.kind === 'rsc_order') collectOrder(c, ws, orders);
+  inhibitInterleaved(orders);
   for (const o of orders) applyResourceOrder(o, b);
   addProbes(ws, b);
   const set = b.result();

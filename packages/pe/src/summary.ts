@@ -27,6 +27,12 @@ function details(from: SchedNode | undefined, fromRole: Role, to: SchedNode | un
   return shown(fromRole) ? `${from.name} -> ${to.name} ${fromRole}` : `${from.name} -> ${to.name}`;
 }
 
+/** " due to REASON"; an empty reason (an instance kept from running by interleaving) prints none. */
+function due(reason: string | undefined): string {
+  const r = reason ?? 'node availability';
+  return r === '' ? '' : ` due to ${r}`;
+}
+
 function line(kind: SummaryLine['kind'], p: PrimitiveRsc, d: string, suffix = ''): SummaryLine {
   return { kind, resource: p.id, text: `${kind} ${p.id} ( ${d} )${suffix}` };
 }
@@ -67,7 +73,11 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     if (!target || nextRole === 'Stopped') return undefined;
     const start = find(set, p, 'start', target);
     if (!start) return undefined;
-    if (!start.runnable) return line('Start', p, target.name, ` due to ${start.reason ?? 'node availability'} (blocked)`);
+    if (!start.runnable) {
+      // An interleaved instance with nothing to run after on its node is simply not placed.
+      if (start.reason === '') return undefined;
+      return line('Start', p, target.name, `${due(start.reason)} (blocked)`);
+    }
     if (nextRole === 'Promoted') {
       const promote = find(set, p, 'promote', target);
       if (promote && !promote.runnable) return line('Start', p, target.name);
@@ -96,7 +106,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   if (target === from && p.runningOn.length === 1) {
     if (stop?.required) {
       if (start && !start.runnable) {
-        return line('Stop', p, details(from, fromRole, undefined, fromRole), ` due to ${start.reason ?? 'node availability'}`);
+        return line('Stop', p, details(from, fromRole, undefined, fromRole), due(start.reason));
       }
       const toRole = nextRole;
       if (failed) return line('Recover', p, details(from, fromRole, target, toRole));
@@ -119,7 +129,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   }
   // Moving (or active in several places).
   if (start && !start.runnable) {
-    return line('Stop', p, details(from, fromRole, undefined, fromRole), ` due to ${start.reason ?? 'node availability'}`);
+    return line('Stop', p, details(from, fromRole, undefined, fromRole), due(start.reason));
   }
   const toRole = nextRole;
   if (p.runningOn.length > 1) {

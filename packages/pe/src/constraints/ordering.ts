@@ -51,7 +51,7 @@ function push(
   if (first === then) return;
   out.push({ id, first, firstAction: fa, then, thenAction: ta, kind, reversed: false, ...(oneOrMore ? { oneOrMore } : {}) });
   if (symmetrical && INVERSE[fa] && INVERSE[ta]) {
-    out.push({ id, first: then, firstAction: INVERSE[ta]!, then: first, thenAction: INVERSE[fa]!, kind, reversed: true });
+    out.push({ id, first: then, firstAction: INVERSE[ta]!, then: first, thenAction: INVERSE[fa]!, kind, reversed: true, ...(oneOrMore ? { oneOrMore } : {}) });
   }
 }
 
