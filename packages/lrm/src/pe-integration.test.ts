@@ -15,6 +15,7 @@ import { LocalResourceManager, type OpResult } from './index.js';
 
 const FIXTURES = fileURLToPath(new URL('../test-fixtures', import.meta.url));
 const haveDummy = existsSync('/usr/lib/ocf/resource.d/heartbeat/Dummy');
+const havePacemakerDummy = existsSync('/usr/lib/ocf/resource.d/pacemaker/Dummy');
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -32,6 +33,7 @@ async function rig(ocfRoot?: string) {
   const executor = new AgentExecutor({ nodeName: 'n1', stateDir: dir, ...(ocfRoot ? { ocfRoot } : {}) });
   await executor.start();
   const lrm = new LocalResourceManager({ nodeName: 'n1', runner: executor });
+  rigs.push(executor);
   cleanups.push(async () => {
     lrm.close();
     await executor.close();
@@ -40,6 +42,7 @@ async function rig(ocfRoot?: string) {
   return { dir, lrm };
 }
 
+const rigs: AgentExecutor[] = [];
 const NOW = () => Math.floor(Date.now() / 1000) + 1;
 
 describe.skipIf(!haveDummy)('op history read by @vigil/pe', () => {
@@ -74,5 +77,27 @@ describe('a failed recurring monitor in the history', () => {
     const primitive = `<primitive id="flaky" class="ocf" provider="vigil-test" type="Flaky"><instance_attributes id="fi"><nvpair id="fi1" name="control" value="${control}"/></instance_attributes><operations><op id="flaky-mon" name="monitor" interval="200ms" timeout="20s"/></operations></primitive>`;
     const result = schedule(parseCib(cibWith(primitive, lrm.toXml())), NOW());
     expect(result.summary.map((l) => l.text)).toEqual(['Recover flaky ( n1 )']);
+  });
+});
+
+describe.skipIf(!havePacemakerDummy)('digests read by @vigil/pe', () => {
+  it('a change to a reloadable parameter means reload; a change to another one means restart', async () => {
+    const { lrm } = await rig();
+    const executor = rigs[rigs.length - 1]!;
+    const agent = parseAgentSpec('ocf:pacemaker:Dummy');
+    const meta = await executor.metadata(agent);
+    const restartParams = meta.parameters.filter((p) => !p.reloadable).map((p) => p.name);
+    expect(restartParams).toEqual(['state']);
+    const state = join(executor.rscTmpDir, 'web.state');
+    const resource = { id: 'web', agent, params: { fake: 'a', state }, restartParams };
+    await lrm.exec({ resource, action: 'start', transitionKey: '1:1:0:abc' });
+    await lrm.exec({ resource, action: 'monitor', intervalMs: 10_000, transitionKey: '2:1:0:abc' });
+    const configured = (fake: string, st: string) =>
+      `<primitive id="web" class="ocf" provider="pacemaker" type="Dummy"><instance_attributes id="wi"><nvpair id="wi1" name="fake" value="${fake}"/><nvpair id="wi2" name="state" value="${st}"/></instance_attributes><operations><op id="web-mon" name="monitor" interval="10s" timeout="20s"/></operations></primitive>`;
+    const plan = (primitive: string) => schedule(parseCib(cibWith(primitive, lrm.toXml())), NOW()).summary.map((l) => l.text);
+    expect(plan(configured('a', state))).toEqual([]);
+    expect(plan(configured('b', state))).toEqual(['Reload web ( n1 )']);
+    expect(plan(configured('a', `${state}.2`))).toEqual(['Restart web ( n1 ) due to resource definition change']);
+    await lrm.exec({ resource, action: 'stop' });
   });
 });
