@@ -201,8 +201,9 @@ const OCF_RC_TEXT: Record<number, string> = {
   7: 'not running',
   8: 'promoted',
   9: 'promoted (failed)',
-  190: 'degraded',
-  191: 'degraded promoted',
+  // Pacemaker's own wording for the two "degraded" codes, kept so output matches crm_mon.
+  190: 'OCF_DEGRADED',
+  191: 'promoted (degraded)',
 };
 
 // Execution status of an operation, independent of the agent's exit code.
@@ -422,14 +423,19 @@ function resourceStatus(r: Rsc): ResourceStatus {
   }
 }
 
-function findOp(ws: WorkingSet, node: string, rsc: string, callId: number): LrmRscOp | undefined {
+/** The history record behind a failure: same call, task, interval and result (a call id alone can repeat across records). */
+function findOp(ws: WorkingSet, f: WorkingSet['failedOps'][number]): { op: LrmRscOp; lrmId: string } | undefined {
+  const { node } = f;
+  const base = (id: string): string => id.replace(/:\d+$/, '');
   const nodeId = ws.nodeByName.get(node)?.id;
   for (const state of ws.cib.status) {
     if (state.uname !== node && state.id !== nodeId) continue;
     for (const lrm of state.lrmResources) {
-      if (lrm.id !== rsc && lrm.id !== rsc.replace(/:\d+$/, '')) continue;
-      const op = lrm.ops.find((o) => o.callId === callId);
-      if (op) return op;
+      if (base(lrm.id) !== base(f.rsc)) continue;
+      const op = lrm.ops.find(
+        (o) => o.callId === f.callId && o.operation === f.task && o.intervalMs === f.intervalMs && o.rcCode === f.rc,
+      );
+      if (op) return { op, lrmId: lrm.id };
     }
   }
   return undefined;
@@ -437,9 +443,11 @@ function findOp(ws: WorkingSet, node: string, rsc: string, callId: number): LrmR
 
 function failedActions(ws: WorkingSet): FailedAction[] {
   return ws.failedOps.map((f) => {
-    const op = findOp(ws, f.node, f.rsc, f.callId);
+    const found = findOp(ws, f);
+    const op = found?.op;
     return {
-      resource: f.rsc,
+      // The id as the node recorded it: anonymous clone instances are interchangeable, so the record names the instance the node used.
+      resource: found?.lrmId ?? f.rsc,
       task: f.task,
       intervalMs: f.intervalMs,
       node: f.node,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCib } from '@vigil/cib';
-import { allPrimitiveStatuses, clusterStatus, renderStatus, renderStatusText, renderStatusXml, type ClusterStatus } from './index.js';
+import { allPrimitiveStatuses, clusterStatus, formatTime, renderStatus, renderStatusText, renderStatusXml, type ClusterStatus } from './index.js';
+import { durationText } from './text.js';
 import { demoClusterCib, EXAMPLE_NOW_SEC, exampleCib, lrmResource, op, primitive } from '../testing/example-cib.js';
 
 const API_DIR = '/usr/share/pacemaker/api';
@@ -133,6 +134,12 @@ describe('clusterStatus', () => {
 });
 
 describe('renderers', () => {
+  it('prints times and durations the way crm_mon does', () => {
+    expect(formatTime(Date.UTC(2012, 2, 2, 5, 46, 23) / 1000)).toBe('Fri Mar  2 05:46:23 2012');
+    expect(formatTime(Date.UTC(2038, 0, 19, 3, 14, 8) / 1000)).toBe('Tue Jan 19 03:14:08 2038');
+    expect([40, 1000, 30_160, 90_009, 3_600_000, 7_380_500].map(durationText)).toEqual(['40ms', '1s', '30.160s', '1m30.009s', '1h', '2h3m0.500s']);
+  });
+
   it('prints the text layout of crm_mon -1 -r -f -A', () => {
     expect(renderStatusText(demo())).toBe(
       [
@@ -276,6 +283,37 @@ const CRM_MON_CASES = [
   'bug-lf-2574.xml',
 ];
 
+/** The "Failed Resource Actions" section as both tools print it. */
+function failedSection(text: string): string {
+  const lines = text.split('\n');
+  const start = lines.indexOf('Failed Resource Actions:');
+  if (start < 0) return '';
+  const end = lines.findIndex((l, i) => i > start && /^\S/.test(l));
+  return lines
+    .slice(start, end < 0 ? undefined : end)
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .trimEnd();
+}
+
+// Failures of every kind: agent errors with and without exit reasons, probes,
+// recurring monitors, timeouts, migrations, times with a padded day, long runs.
+const FAILURE_CASES = [
+  'monitor-onfail-restart.xml',
+  'bug-5028.xml',
+  'promoted-demote-block.xml',
+  'rec-rsc-0.xml',
+  'migrate-3.xml',
+  'unmanaged-stop-2.xml',
+  'bug-suse-707150.xml',
+  'migration-ping-pong.xml',
+  'year-2038.xml',
+  'bug-5025-2.xml',
+  'multiple-monitor-one-failed.xml',
+  'whitebox-fail3.xml',
+  'remote-partial-migrate.xml',
+];
+
 describe.skipIf(!hasCommand('crm_mon'))('text output against Pacemaker crm_mon (needs pacemaker-cli-utils)', () => {
   const crmMon = (cibFile: string): string =>
     execFileSync('crm_mon', ['-1', '-r'], { env: { ...process.env, CIB_file: cibFile }, encoding: 'utf8', timeout: 60_000 });
@@ -293,6 +331,16 @@ describe.skipIf(!hasCommand('crm_mon'))('text output against Pacemaker crm_mon (
       writeFileSync(file, readFileSync(join(CTS_DIR, f)));
       const ours = renderStatusText(clusterStatus(parseCib(readFileSync(file, 'utf8'), { source: f }), { nowSec: EXAMPLE_NOW_SEC }));
       expect(`${f}\n${listSections(ours)}`).toBe(`${f}\n${listSections(crmMon(file))}`);
+    }
+  });
+
+  it.skipIf(!existsSync(CTS_DIR))('lists failed actions as crm_mon does', () => {
+    for (const f of FAILURE_CASES) {
+      const file = join(tmp, f);
+      writeFileSync(file, readFileSync(join(CTS_DIR, f)));
+      const ours = failedSection(renderStatusText(clusterStatus(parseCib(readFileSync(file, 'utf8'), { source: f }), { nowSec: EXAMPLE_NOW_SEC })));
+      expect(ours).not.toBe('');
+      expect(`${f}\n${ours}`).toBe(`${f}\n${failedSection(crmMon(file))}`);
     }
   });
 });

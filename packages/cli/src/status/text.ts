@@ -17,7 +17,7 @@ export function formatTime(sec: number): string {
   const d = new Date(sec * 1000);
   const pad = (n: number): string => String(n).padStart(2, '0');
   return (
-    `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${pad(d.getUTCDate())} ` +
+    `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${d.getUTCFullYear()}`
   );
 }
@@ -175,8 +175,14 @@ function groupPlacement(g: GroupStatus): 'stopped' | 'mixed' | { node: string; r
   return { node: first.node, role: displayRole(first) };
 }
 
-function durationText(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(3)}s` : `${ms}ms`;
+/** "40ms", "30.160s", "1m30.009s", "2h5m" — how Pacemaker prints an elapsed time. */
+export function durationText(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const restMs = ms % 60_000;
+  const s = restMs % 1000 === 0 ? String(restMs / 1000) : (restMs / 1000).toFixed(3);
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${restMs ? `${s}s` : ''}`;
 }
 
 function intervalText(ms: number): string {
@@ -184,13 +190,13 @@ function intervalText(ms: number): string {
 }
 
 function failedActionLine(f: FailedAction): string {
-  const op = f.intervalMs > 0 ? `${intervalText(f.intervalMs)}-interval ${f.task}` : f.task;
+  const op = f.intervalMs > 0 ? `${intervalText(f.intervalMs)}-interval ${f.task}` : f.task === 'monitor' ? 'probe' : f.task;
   const what =
-    f.opStatus === 0 || f.opStatus === 4
+    f.opStatus === 0
       ? `returned '${f.rcText}'${f.exitReason ? ` (${f.exitReason})` : ''}`
       : `could not be executed (${f.opStatusText}${f.exitReason ? `: ${f.exitReason}` : ''})`;
   const at = f.lastRcChangeSec !== undefined ? ` at ${formatTime(f.lastRcChangeSec)}` : '';
-  const after = f.execTimeMs !== undefined && at ? ` after ${durationText(f.execTimeMs)}` : '';
+  const after = f.execTimeMs !== undefined && f.execTimeMs > 0 && at ? ` after ${durationText(f.execTimeMs)}` : '';
   return `  * ${f.resource} ${op} on ${f.node} ${what}${at}${after}`;
 }
 
