@@ -59,6 +59,14 @@ export interface ActionOrdering {
   readonly runnableLeft: boolean;
   /** How the summary names `first` when it stands for a group or clone ("grp running"). */
   readonly label?: string;
+  /** How the summary names `then` when it makes `first` required (the reverse of "A start then B start" says "required A start"). */
+  readonly thenLabel?: string;
+  /**
+   * When `then` is a start that becomes unrunnable, whether its resource,
+   * if active, must stop. Not for asymmetrical orders, nor while `first` is
+   * active (its stop then drives what happens through the reverse order).
+   */
+  readonly stopsThen: boolean;
 }
 
 /** "then" actions that may run once `min` of the `firsts` can (require-all=false, clone-min). */
@@ -148,7 +156,9 @@ export class ActionBuilder {
       impliesThen: flags.impliesThen ?? false,
       impliesFirst: flags.impliesFirst ?? false,
       runnableLeft: flags.runnableLeft ?? false,
+      stopsThen: flags.stopsThen ?? true,
       ...(flags.label ? { label: flags.label } : {}),
+      ...(flags.thenLabel ? { thenLabel: flags.thenLabel } : {}),
     });
   }
 
@@ -336,10 +346,15 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
     b.joins.push({ label: o.oneOrMore.label, min: o.oneOrMore.min, firsts, thens, key: `${o.oneOrMore.label}`, firstRsc: o.first });
     return;
   }
+  const firstActive = allPrimitivesOf(o.first).some((p) => p.runningOn.length > 0);
+  const undone = INVERSE_TASK[o.thenAction];
+  const thenLabel = o.reversed && undone ? `${o.then.id} ${o.then.variant === 'primitive' ? undone : PSEUDO_DONE[undone] ?? undone}` : undefined;
   for (const t of thens) {
     for (const f of firsts) {
       b.order(f, t, {
         ...(label ? { label } : {}),
+        ...(thenLabel ? { thenLabel } : {}),
+        stopsThen: o.symmetrical && !firstActive,
         // Starting one more instance of a clone does not restart what follows it.
         impliesThen: mandatory && !stopLike && !(cloneFirst && !isActiveOn(f)),
         // One instance of a clone stopping does not stop what only needs the clone somewhere.
@@ -443,6 +458,8 @@ function applyInterleavedOrder(o: ResourceOrder, first: CloneRsc, then: CloneRsc
   }
 }
 
+const INVERSE_TASK: Record<string, string> = { stop: 'start', demote: 'promote', start: 'stop', promote: 'demote' };
+
 const PSEUDO_DONE: Record<string, string> = { start: 'running', stop: 'stopped', promote: 'promoted', demote: 'demoted' };
 
 function groupActions(children: PrimitiveRsc[], task: string, side: 'first' | 'then', b: ActionBuilder): Action[] {
@@ -472,10 +489,10 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
         if (makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, ws)) changed = true;
       }
       if (o.impliesFirst && then.required && !first.required && first.rsc) {
-        if (makeRequired(first, `required ${then.rsc?.id ?? ''} ${then.task}`, set, ws)) changed = true;
+        if (makeRequired(first, `required ${o.thenLabel ?? `${then.rsc?.id ?? ''} ${then.task}`}`, set, ws)) changed = true;
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
-        makeUnrunnable(then, first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set);
+        makeUnrunnable(then, first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen);
         changed = true;
       }
     }
@@ -511,11 +528,11 @@ function mergeJoins(joins: readonly Join[]): { label: string; min: number; first
   return [...byKey.values()];
 }
 
-function makeUnrunnable(then: Action, reason: string, set: ActionSet): void {
+function makeUnrunnable(then: Action, reason: string, set: ActionSet, stopsThen = true): void {
   then.runnable = false;
   then.reason ??= reason;
   // Something running that can no longer run where it is must stop.
-  if (then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
+  if (stopsThen && then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
     const stop = set.byKey.get(keyOf(then.rsc, 'stop', then.node));
     if (stop && !stop.required) {
       stop.required = true;

@@ -244,3 +244,26 @@ describe('operation digests', () => {
     expect(run({ ip: '10.0.0.9', label: 'x' })).toEqual(['Restart vip ( n1 ) due to resource definition change']);
   });
 });
+
+describe('orderings and what is already running', () => {
+  const disabled = (id: string) => dummy(id, `<meta_attributes id="${id}-m"><nvpair id="${id}-tr" name="target-role" value="Stopped"/></meta_attributes>`);
+  const run = (aRunning: boolean, symmetrical: boolean) =>
+    summary(cib({
+      nodes: [{ name: 'n1', lrm: (aRunning ? lrmResource('a', [started('a', 'n1')]) : '') + lrmResource('b', [started('b', 'n1')]) }],
+      resources: disabled('a') + dummy('b'),
+      constraints: `<rsc_order id="o" first="a" then="b"${symmetrical ? '' : ' symmetrical="false"'}/>`,
+    }));
+
+  it('a symmetrical order stops what runs after a first that is stopping', () => {
+    expect(run(true, true)).toEqual(['Stop a ( n1 ) due to node availability', 'Stop b ( n1 ) due to required a start']);
+  });
+
+  it('a symmetrical order stops what runs after a first that cannot start', () => {
+    expect(run(false, true)).toEqual(['Stop b ( n1 ) due to unrunnable a start']);
+  });
+
+  it('an asymmetrical order leaves what already runs alone', () => {
+    expect(run(true, false)).toEqual(['Stop a ( n1 ) due to node availability']);
+    expect(run(false, false)).toEqual([]);
+  });
+});

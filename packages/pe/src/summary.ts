@@ -106,7 +106,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   if (target === from && p.runningOn.length === 1) {
     if (stop?.required) {
       if (start && !start.runnable) {
-        return line('Stop', p, details(from, fromRole, undefined, fromRole), due(start.reason));
+        return line('Stop', p, details(from, fromRole, undefined, fromRole), due(stop.reason?.startsWith('required') ? stop.reason : start.reason));
       }
       const toRole = nextRole;
       if (failed) return line('Recover', p, details(from, fromRole, target, toRole));

@@ -12,6 +12,8 @@ export interface ResourceOrder {
   readonly kind: OrderKind;
   /** Added as the reverse of a symmetrical order. */
   readonly reversed: boolean;
+  /** The constraint is symmetrical (its reverse was added too). */
+  readonly symmetrical: boolean;
   /**
    * Set when "then" needs only some of the firsts that share this label
    * (require-all=false sets, or a clone first with clone-min / require-all=false):
@@ -49,9 +51,10 @@ function push(
   oneOrMore?: ResourceOrder['oneOrMore'],
 ): void {
   if (first === then) return;
-  out.push({ id, first, firstAction: fa, then, thenAction: ta, kind, reversed: false, ...(oneOrMore ? { oneOrMore } : {}) });
-  if (symmetrical && INVERSE[fa] && INVERSE[ta]) {
-    out.push({ id, first: then, firstAction: INVERSE[ta]!, then: first, thenAction: INVERSE[fa]!, kind, reversed: true, ...(oneOrMore ? { oneOrMore } : {}) });
+  const sym = symmetrical && INVERSE[fa] !== undefined && INVERSE[ta] !== undefined;
+  out.push({ id, first, firstAction: fa, then, thenAction: ta, kind, reversed: false, symmetrical: sym, ...(oneOrMore ? { oneOrMore } : {}) });
+  if (sym) {
+    out.push({ id, first: then, firstAction: INVERSE[ta]!, then: first, thenAction: INVERSE[fa]!, kind, reversed: true, symmetrical: sym, ...(oneOrMore ? { oneOrMore } : {}) });
   }
 }
 
