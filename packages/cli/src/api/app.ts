@@ -116,8 +116,6 @@ export async function buildApi(handle: ClusterHandle, opts: ApiOptions): Promise
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger as unknown as FastifyBaseLogger } : { logger: false }),
     bodyLimit: opts.bodyLimitBytes ?? 16 * 1024 * 1024,
-    // Request ids in logs tie a client's complaint to the daemon's log lines.
-    requestIdLogLabel: 'reqId',
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorate('cluster', handle);
