@@ -175,7 +175,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       fence: async (id) => this.fenceNode(this.idToName.get(id) ?? String(id), 'reboot'),
     });
     const registry = this.opts.fenceRegistry ?? defaultRegistry();
-    if (!registry.has(PROCESS_FENCE_TYPE)) registry.register(PROCESS_FENCE_TYPE, processFenceDevice, processFenceMetadata());
+    registry.register(PROCESS_FENCE_TYPE, processFenceDevice, processFenceMetadata());
     this.fencer = new Fencer({ clock: systemClock, createDevice: registryDeviceFactory(registry) });
     this.executor = new AgentExecutor({
       nodeName: this.name,
@@ -516,7 +516,23 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     });
   }
 
+  private readonly fenceFailures = new Map<string, { count: number; atMs: number }>();
+
   private async fenceNode(node: string, action: string): Promise<boolean> {
+    // A failing device is retried, but not in a tight loop: back off 1 s,
+    // 2 s, 4 s ... up to 30 s between attempts.
+    const failed = this.fenceFailures.get(node);
+    if (failed) {
+      const waitMs = Math.min(30_000, 1000 * 2 ** (failed.count - 1)) - (Date.now() - failed.atMs);
+      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    }
+    const ok = await this.fenceOnce(node, action);
+    if (ok) this.fenceFailures.delete(node);
+    else this.fenceFailures.set(node, { count: (failed?.count ?? 0) + 1, atMs: Date.now() });
+    return ok;
+  }
+
+  private async fenceOnce(node: string, action: string): Promise<boolean> {
     const started = Date.now();
     try {
       const cib = parseCib(this.crm.cib());
