@@ -3,11 +3,11 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { parseCib, serializeCib } from '@vigil/cib';
+import { diffCib, parseCib, patchToXml, serializeCib, serializeXml, withVersion } from '@vigil/cib';
 import { CrmError } from '@vigil/crm';
 import { clusterStatus, type ClusterStatus } from '../status/index.js';
 import { demoClusterCib, EXAMPLE_NOW_SEC } from '../testing/example-cib.js';
-import { API_ERRORS, buildApi, createMetrics, MemoryClusterHandle, tokenMatches, type ApiOptions, type ClusterHandle } from './index.js';
+import { API_ERRORS, applyProperty, buildApi, createMetrics, MemoryClusterHandle, tokenMatches, type ApiOptions, type ClusterHandle } from './index.js';
 
 const TOKEN = 's3cret-token-for-tests';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -166,6 +166,25 @@ describe('CIB read and write', () => {
     const ok = await app.inject({ method: 'PUT', url: '/cib', headers: { ...xmlHeaders, 'if-match': '"0.5.0"' }, payload: demoClusterCib(7) });
     expect(ok.statusCode).toBe(200);
     expect(ok.json().cibVersion.epoch).toBe(8);
+  });
+
+  it('applies a Pacemaker patch whole, and refuses one made for another version', async () => {
+    const { handle, app } = await setup();
+    const headers = { ...auth, 'content-type': 'application/xml' };
+    const from = handle.cib;
+    const to = withVersion(applyProperty(from, 'cluster-name', 'lab'), { adminEpoch: 0, epoch: 6, numUpdates: 0 });
+    const patch = serializeXml(patchToXml(diffCib(from, to)));
+    const ok = await app.inject({ method: 'PATCH', url: '/cib', headers, payload: patch });
+    expect(ok.statusCode).toBe(200);
+    expect(serializeCib(handle.cib)).toContain('name="cluster-name" value="lab"');
+    const before = handle.cib;
+    const again = await app.inject({ method: 'PATCH', url: '/cib', headers, payload: patch });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toMatchObject({ code: 'VIGIL_API_CONFLICT', cause: 'VIGIL_CIB_PATCH_VERSION' });
+    const garbage = await app.inject({ method: 'PATCH', url: '/cib', headers, payload: '<diff format="1"/>' });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.json().error.code).toBe('VIGIL_API_INVALID_CIB');
+    expect(handle.cib).toBe(before);
   });
 
   it('refuses a JSON body where XML is expected', async () => {

@@ -78,7 +78,8 @@ export function toApiError(err: unknown): ApiError {
     if (err.element !== undefined) details.element = err.element;
     if (err.id !== undefined) details.id = err.id;
     if (err.field !== undefined) details.field = err.field;
-    return new ApiError('VIGIL_API_INVALID_CIB', err.message, details);
+    // A patch made for another version is a stale write, like an old epoch.
+    return new ApiError(err.code === 'VIGIL_CIB_PATCH_VERSION' ? 'VIGIL_API_CONFLICT' : 'VIGIL_API_INVALID_CIB', err.message, details);
   }
   if (err instanceof CrmError) {
     const code: ApiErrorCode =

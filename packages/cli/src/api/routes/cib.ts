@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseCib, parseXml, serializeCib } from '@vigil/cib';
+import { applyPatch, parseCib, parseXml, patchFromXml, serializeCib } from '@vigil/cib';
 import { ApiError } from '../errors.js';
 import { CONFIG_SECTIONS, type ConfigSection, type ReplaceOptions } from '../handle.js';
 import { errorResponses, parseVersionTag, VERSION_SCHEMA, versionTag } from './common.js';
@@ -41,6 +41,28 @@ export async function cibRoutes(app: FastifyInstance): Promise<void> {
       const cib = parseCib(req.body, { source: 'request body' });
       const version = await app.cluster.replaceCib(cib, opts);
       req.log.info({ version }, 'CIB replaced');
+      return reply.header('etag', versionTag(version)).send({ cibVersion: version });
+    },
+  );
+
+  app.patch<{ Body: string; Headers: { 'if-match'?: string } }>(
+    '/cib',
+    {
+      schema: {
+        body: XML_BODY,
+        headers: { type: 'object', properties: { 'if-match': { type: 'string' } } },
+        response: { 200: { type: 'object', required: ['cibVersion'], properties: { cibVersion: VERSION_SCHEMA } }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const opts = replaceOptions(req.headers['if-match']);
+      const patch = patchFromXml(parseXml(req.body, 'request body'));
+      const current = await app.cluster.getCib();
+      // The patch names the version it was made from; the replace is conditional on
+      // that version, so a change that lands in between makes this one fail whole.
+      const next = applyPatch(current, patch, { source: 'request body' });
+      const version = await app.cluster.replaceCib(next, { expectVersion: opts.expectVersion ?? current.version });
+      req.log.info({ version, changes: patch.changes.length }, 'CIB patched');
       return reply.header('etag', versionTag(version)).send({ cibVersion: version });
     },
   );
