@@ -7,6 +7,11 @@ describe('CibOps over real CIB XML', () => {
     expect(xmlCibOps.version(EMPTY_CIB_XML)).toEqual({ adminEpoch: 0, epoch: 0, numUpdates: 0 });
     const bumped = xmlCibOps.withVersion(EMPTY_CIB_XML, { adminEpoch: 1, epoch: 7, numUpdates: 3 });
     expect(parseCib(bumped).version).toEqual({ adminEpoch: 1, epoch: 7, numUpdates: 3 });
+    expect(xmlCibOps.version(bumped)).toEqual({ adminEpoch: 1, epoch: 7, numUpdates: 3 });
+    const declared = `<?xml version="1.0"?>\n<cib epoch='4' num_updates="2" admin_epoch="1" validate-with="pacemaker-3.9"><configuration/></cib>`;
+    expect(xmlCibOps.version(declared)).toEqual({ adminEpoch: 1, epoch: 4, numUpdates: 2 });
+    const commentFirst = '<!-- edited --><cib admin_epoch="2" epoch="1" num_updates="0"><configuration/><status/></cib>';
+    expect(xmlCibOps.version(commentFirst)).toEqual({ adminEpoch: 2, epoch: 1, numUpdates: 0 });
   });
 
   it('accepts the empty CIB and refuses a document that does not parse, saying why', () => {

@@ -71,9 +71,22 @@ export function setTransientAttribute(root: XmlElement, uname: string, name: str
   );
 }
 
+/** The root start tag, when the document begins with it (as every CIB Vigil writes does). */
+const ROOT_TAG = /^\s*(?:<\?xml[^>]*\?>\s*)?<cib(\s[^>]*)?>/;
+const ATTR = /([\w:-]+)\s*=\s*("([^"]*)"|'([^']*)')/g;
+
+/** Reads the version from the root tag without parsing the whole document: it is asked often. */
+function quickVersion(doc: string): CibVersion {
+  const match = ROOT_TAG.exec(doc);
+  if (!match) return readVersion(parseXml(doc));
+  const attrs: Record<string, string> = {};
+  for (const a of (match[1] ?? '').matchAll(ATTR)) attrs[a[1]!] = a[3] ?? a[4] ?? '';
+  return readVersion({ name: 'cib', attrs, children: [] });
+}
+
 export const xmlCibOps: CibOps<string> = {
   initial: () => EMPTY_CIB_XML,
-  version: (doc) => readVersion(parseXml(doc)),
+  version: quickVersion,
   withVersion: (doc, v) => {
     const root = parseXml(doc);
     const attrs = { ...root.attrs, admin_epoch: String(v.adminEpoch), epoch: String(v.epoch), num_updates: String(v.numUpdates) };
