@@ -369,13 +369,22 @@ describe('health checks for load balancers', () => {
     expect(await code(replica, '/health/resource/web')).toBe(503);
     expect(await code(replica, '/health/resource/web-ip')).toBe(200);
     const body = (await replica.inject({ url: '/health/resource/db?role=Promoted' })).json();
-    expect(body).toEqual({ resource: 'db', node: 'n2', healthy: false, role: 'Unpromoted', wantedRole: 'Promoted' });
+    expect(body).toEqual({ resource: 'db', node: 'n2', healthy: false, role: 'Unpromoted', wantedRole: 'Promoted', quorate: true });
   });
 
   it('answers 404 for an unknown resource and 400 for an unknown role', async () => {
     const { app } = await setup();
     expect(await code(app, '/health/resource/ghost')).toBe(404);
     expect(await code(app, '/health/resource/db?role=Master')).toBe(400);
+  });
+
+  it('with requireQuorum, answers 503 on a node without quorum even where the resource runs', async () => {
+    const cut = await api(new MemoryClusterHandle(parseCib(demoClusterCib()), { nodeName: 'n1', quorate: false, nowSec: () => EXAMPLE_NOW_SEC }));
+    expect(await code(cut, '/health/resource/db?role=Promoted')).toBe(200);
+    const res = await cut.inject({ url: '/health/resource/db?role=Promoted&requireQuorum=true' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ healthy: false, role: 'Promoted', quorate: false });
+    expect(await code(await api(memoryHandle('n1')), '/health/resource/db?role=Promoted&requireQuorum=true')).toBe(200);
   });
 
   it('reports whether this node is the DC', async () => {

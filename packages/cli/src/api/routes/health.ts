@@ -85,6 +85,7 @@ const HEALTH_SCHEMA = {
     healthy: { type: 'boolean' },
     role: { type: 'string' },
     wantedRole: { type: 'string' },
+    quorate: { type: 'boolean' },
   },
 } as const;
 
@@ -131,7 +132,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { role?: HealthRole } }>(
+  app.get<{ Params: { id: string }; Querystring: { role?: HealthRole; requireQuorum?: boolean } }>(
     '/health/resource/:id',
     {
       config,
@@ -140,15 +141,21 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { role: { type: 'string', enum: [...HEALTH_ROLES] } },
+          properties: {
+            role: { type: 'string', enum: [...HEALTH_ROLES] },
+            // A node cut off from the majority may still run the resource until it is fenced or stops it;
+            // with requireQuorum it stops attracting traffic at once.
+            requireQuorum: { type: 'boolean' },
+          },
         },
         response: { 200: HEALTH_SCHEMA, ...errorResponses, 503: UNHEALTHY_SCHEMA },
       },
     },
     async (req, reply) => {
       const snap = await app.cluster.status();
-      const health = resourceHealth(statusOf(snap), req.params.id, snap.nodeName, req.query.role);
-      if (!health) throw new ApiError('VIGIL_API_NOT_FOUND', `resource '${req.params.id}' is not configured`, { element: 'resource', id: req.params.id });
+      const found = resourceHealth(statusOf(snap), req.params.id, snap.nodeName, req.query.role);
+      if (!found) throw new ApiError('VIGIL_API_NOT_FOUND', `resource '${req.params.id}' is not configured`, { element: 'resource', id: req.params.id });
+      const health = { ...found, quorate: snap.quorate, healthy: found.healthy && (snap.quorate || !req.query.requireQuorum) };
       return reply.code(health.healthy ? 200 : 503).send(health);
     },
   );
