@@ -123,6 +123,12 @@ export class CrmNode<D = string> extends EventEmitter<CrmNodeEvents<D>> {
       ((await createNode({ ...options.messaging, nodeId: options.nodeId, nodes: options.nodes.map(({ id, name, links }) => ({ id, name, links })), ...(options.key ? { key: options.key } : {}), ...(options.keyFile ? { keyFile: options.keyFile } : {}), ...(options.clock ? { clock: options.clock } : {}) })) as MessagingNode as unknown as CrmTransport);
     const node = new CrmNode<D>(options, transport, store, ops);
     node.attach();
+    // Reported once the caller can listen: what was set aside and why.
+    queueMicrotask(() => {
+      for (const note of node.storeNotes) {
+        node.emit('error', new CrmError('VIGIL_CRM_CORRUPT_STORE', `crm store ${options.stateDir ?? ''}: ${note}; the file was set aside and the CIB will be resynced from the DC`));
+      }
+    });
     return node;
   }
 
