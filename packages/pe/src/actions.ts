@@ -4,7 +4,6 @@ import type { ResourceOrder } from './constraints/ordering.js';
 import {
   ROLE_ORDER,
   allPrimitivesOf,
-  canRunResources,
   type CloneRsc,
   type GroupRsc,
   type PrimitiveRsc,
@@ -90,10 +89,22 @@ export interface ActionSet {
 
 const DEFAULT_TIMEOUT_MS = 20_000;
 
-function opTimeout(p: PrimitiveRsc | undefined, task: string, intervalMs: number, ws: WorkingSet): number {
+function opTimeout(p: PrimitiveRsc | undefined, task: string, intervalMs: number, defaultMs: number): number {
   if (!p) return DEFAULT_TIMEOUT_MS;
-  const op = p.ops.find((o) => o.name === task && o.intervalMs === intervalMs) ?? p.ops.find((o) => o.name === task);
-  if (op?.timeoutMs !== undefined) return op.timeoutMs;
+  let byName: Operation | undefined;
+  for (const o of p.ops) {
+    if (o.name !== task) continue;
+    if (o.intervalMs === intervalMs) {
+      byName = o;
+      break;
+    }
+    byName ??= o;
+  }
+  return byName?.timeoutMs ?? defaultMs;
+}
+
+/** op_defaults timeout, read once per scheduling run. */
+function defaultTimeoutMs(ws: WorkingSet): number {
   const dflt = ws.opDefaults['timeout'];
   if (dflt !== undefined) {
     try {
@@ -117,8 +128,11 @@ export class ActionBuilder {
   /** Every action of each resource, so lookups stay linear in the number of resources. */
   readonly byRsc = new Map<Rsc, Action[]>();
   private nextId = 0;
+  private readonly defaultTimeout: number;
 
-  constructor(private readonly ws: WorkingSet) {}
+  constructor(ws: WorkingSet) {
+    this.defaultTimeout = defaultTimeoutMs(ws);
+  }
 
   add(init: { rsc?: Rsc; task: ActionTask; node?: SchedNode; intervalMs?: number; pseudo?: boolean; required?: boolean; runnable?: boolean; reason?: string; meta?: Record<string, string> }): Action {
     const p = init.rsc?.variant === 'primitive' ? init.rsc : undefined;
@@ -128,7 +142,7 @@ export class ActionBuilder {
       task: init.task,
       ...(init.node ? { node: init.node } : {}),
       intervalMs: init.intervalMs ?? 0,
-      timeoutMs: opTimeout(p, init.task, init.intervalMs ?? 0, this.ws),
+      timeoutMs: opTimeout(p, init.task, init.intervalMs ?? 0, this.defaultTimeout),
       pseudo: init.pseudo ?? false,
       required: init.required ?? false,
       runnable: init.runnable ?? true,
@@ -480,23 +494,48 @@ function groupActions(children: PrimitiveRsc[], task: string, side: 'first' | 't
  */
 export function propagate(set: ActionSet, ws: WorkingSet): void {
   const joins = mergeJoins(set.joins);
-  const limit = set.orderings.length * 4 + 100;
-  for (let round = 0; round < limit; round++) {
-    let changed = false;
-    for (const o of set.orderings) {
+  // Worklist: an ordering is looked at again only when one of its two actions changed.
+  const byAction = new Map<Action, ActionOrdering[]>();
+  const joinsOf = new Map<Action, typeof joins>();
+  const link = <T>(m: Map<Action, T[]>, a: Action, v: T): void => {
+    const l = m.get(a);
+    if (l) l.push(v);
+    else m.set(a, [v]);
+  };
+  for (const o of set.orderings) {
+    link(byAction, o.first, o);
+    link(byAction, o.then, o);
+  }
+  for (const j of joins) for (const f of j.firsts) link(joinsOf, f, j);
+  // First in, first out, so reasons come out in the order orderings were made.
+  let queue: ActionOrdering[] = [...set.orderings];
+  let head = 0;
+  const queuedJoins = new Set(joins);
+  const touched = (a: Action): void => {
+    for (const o of byAction.get(a) ?? []) queue.push(o);
+    for (const j of joinsOf.get(a) ?? []) queuedJoins.add(j);
+  };
+  while (head < queue.length || queuedJoins.size > 0) {
+    while (head < queue.length) {
+      const o = queue[head++]!;
+      if (head > 65_536 && head * 2 > queue.length) {
+        queue = queue.slice(head);
+        head = 0;
+      }
       const { first, then } = o;
       if (o.impliesThen && first.required && first.runnable && !then.required && then.rsc) {
-        if (makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, ws)) changed = true;
+        makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, touched);
       }
       if (o.impliesFirst && then.required && !first.required && first.rsc) {
-        if (makeRequired(first, `required ${o.thenLabel ?? `${then.rsc?.id ?? ''} ${then.task}`}`, set, ws)) changed = true;
+        makeRequired(first, `required ${o.thenLabel ?? `${then.rsc?.id ?? ''} ${then.task}`}`, set, touched);
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
-        makeUnrunnable(then, first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen);
-        changed = true;
+        makeUnrunnable(then, first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen, touched);
       }
     }
-    for (const j of joins) {
+    const pending = [...queuedJoins];
+    queuedJoins.clear();
+    for (const j of pending) {
       if (!j.thens.some((t) => t.runnable)) continue;
       const able = new Set<Rsc>();
       for (const f of j.firsts) {
@@ -505,13 +544,11 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
       }
       if (able.size >= j.min) continue;
       for (const t of j.thens) {
-        if (!t.runnable) continue;
-        makeUnrunnable(t, `unrunnable ${j.label}`, set);
-        changed = true;
+        if (t.runnable) makeUnrunnable(t, `unrunnable ${j.label}`, set, true, touched);
       }
     }
-    if (!changed) return;
   }
+  void ws;
 }
 
 /** Joins from several orders that share a label and a "then" count their firsts together. */
@@ -528,15 +565,17 @@ function mergeJoins(joins: readonly Join[]): { label: string; min: number; first
   return [...byKey.values()];
 }
 
-function makeUnrunnable(then: Action, reason: string, set: ActionSet, stopsThen = true): void {
+function makeUnrunnable(then: Action, reason: string, set: ActionSet, stopsThen: boolean, touched: (a: Action) => void): void {
   then.runnable = false;
   then.reason ??= reason;
+  touched(then);
   // Something running that can no longer run where it is must stop.
   if (stopsThen && then.task === 'start' && then.rsc?.variant === 'primitive' && then.node) {
     const stop = set.byKey.get(keyOf(then.rsc, 'stop', then.node));
     if (stop && !stop.required) {
       stop.required = true;
       stop.reason = then.reason;
+      touched(stop);
     }
   }
 }
@@ -545,33 +584,21 @@ function isActiveOn(a: Action): boolean {
   return a.rsc?.variant === 'primitive' && a.node !== undefined && a.rsc.runningOn.includes(a.node);
 }
 
-function makeRequired(a: Action, reason: string, set: ActionSet, ws: WorkingSet): boolean {
+function makeRequired(a: Action, reason: string, set: ActionSet, touched: (a: Action) => void): void {
   const p = a.rsc?.variant === 'primitive' ? a.rsc : undefined;
-  if (!p || !p.managed) return false;
-  if (a.task === 'start' && !a.node) return false;
+  if (!p || !p.managed) return;
+  if (a.task === 'start' && !a.node) return;
   a.required = true;
   a.reason ??= reason;
-  if (a.task === 'start' && a.node && p.runningOn.includes(a.node)) {
-    // Starting again where it already runs means a restart.
-    const stop = set.byKey.get(keyOf(p, 'stop', a.node));
-    if (stop && !stop.required) {
-      stop.required = true;
-      stop.reason ??= reason;
-    }
-    const promote = set.byKey.get(keyOf(p, 'promote', a.node));
-    if (!promote && p.nextRole === 'Promoted' && p.history.get(a.node.name)?.role === 'Promoted') {
-      // keep role: re-promotion after restart is handled by the promote action below
-    }
+  touched(a);
+  // Starting again where it already runs means a restart; a forced stop
+  // where the resource stays means it starts again.
+  let partner: Action | undefined;
+  if (a.task === 'start' && a.node && p.runningOn.includes(a.node)) partner = set.byKey.get(keyOf(p, 'stop', a.node));
+  if (a.task === 'stop' && a.node && p.assigned === a.node && p.nextRole !== 'Stopped') partner = set.byKey.get(keyOf(p, 'start', a.node));
+  if (partner && !partner.required) {
+    partner.required = true;
+    partner.reason ??= reason;
+    touched(partner);
   }
-  if (a.task === 'stop' && a.node && p.assigned === a.node && p.nextRole !== 'Stopped') {
-    // A forced stop where the resource stays means it starts again.
-    const start = set.byKey.get(keyOf(p, 'start', a.node));
-    if (start && !start.required) {
-      start.required = true;
-      start.reason ??= reason;
-    }
-  }
-  void ws;
-  void canRunResources;
-  return true;
 }

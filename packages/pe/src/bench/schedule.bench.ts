@@ -2,13 +2,13 @@ import { parseCib, type Cib } from '@vigil/cib';
 import { schedule } from '../schedule.js';
 
 /**
- * Scheduler speed on synthetic clusters of growing size: N nodes, 10·N
+ * Scheduler speed on synthetic clusters of growing size (4 to 64 nodes): N nodes, 10·N
  * primitives in groups of 5 plus one anonymous clone, all running. The
  * baseline is parsing the same CIB, so the printed figure is how many parses
  * one scheduling run costs, and how that grows with size (near-linear is the
  * design goal).
  */
-function synthetic(nodes: number): string {
+export function synthetic(nodes: number): string {
   const nodeXml: string[] = [];
   const states: string[] = [];
   const rscs: string[] = [];
@@ -49,7 +49,7 @@ function timeMs(fn: () => void, minMs = 300): number {
 
 export default async function run(): Promise<void> {
   let previous: { size: number; ms: number } | undefined;
-  for (const nodes of [4, 8, 16, 32]) {
+  for (const nodes of [4, 8, 16, 32, 64]) {
     const xml = synthetic(nodes);
     let cib: Cib | undefined;
     const parseMs = timeMs(() => { cib = parseCib(xml); });

@@ -20,6 +20,24 @@ export interface ResourceContext {
   readonly warnings: string[];
 }
 
+/**
+ * rsc_defaults depend only on the agent (rules may test class, provider and
+ * type), so they are evaluated once per agent rather than once per resource.
+ */
+const defaultsCache = new WeakMap<ResourceContext, Map<string, Record<string, string>>>();
+
+function resourceDefaults(ctx: ResourceContext, rscInfo: { class: string; provider?: string; type: string } | undefined): Record<string, string> {
+  let cache = defaultsCache.get(ctx);
+  if (!cache) defaultsCache.set(ctx, (cache = new Map()));
+  const key = rscInfo ? `${rscInfo.class}:${rscInfo.provider ?? ''}:${rscInfo.type}` : '';
+  let d = cache.get(key);
+  if (!d) {
+    d = unpackNvSets(ctx.rscDefaults, { nowSec: ctx.nowSec, ...(rscInfo ? { rsc: rscInfo } : {}) });
+    cache.set(key, d);
+  }
+  return d;
+}
+
 /** Meta attributes: the resource's own, then its parents', then rsc_defaults. */
 function resolveMeta(
   own: readonly NvSet[],
@@ -28,7 +46,7 @@ function resolveMeta(
   rscInfo: { class: string; provider?: string; type: string } | undefined,
 ): Record<string, string> {
   const ruleCtx = { nowSec: ctx.nowSec, ...(rscInfo ? { rsc: rscInfo } : {}) };
-  const defaults = unpackNvSets(ctx.rscDefaults, ruleCtx);
+  const defaults = resourceDefaults(ctx, rscInfo);
   const mine = unpackNvSets(own, ruleCtx);
   return { ...defaults, ...(parentMeta ?? {}), ...mine };
 }

@@ -48,7 +48,8 @@ export function unpackStatus(cib: Cib, sc: StatusContext): void {
     }
   }
 
-  for (const p of sc.primitives) finishPrimitive(p, sc);
+  const failures = indexFailureAttrs(sc.ws.nodeByName.values());
+  for (const p of sc.primitives) finishPrimitive(p, sc, failures);
 }
 
 function mapHistory(
@@ -157,7 +158,35 @@ function makeOrphan(lrm: LrmResource, sc: StatusContext, primitiveById: Map<stri
   return p;
 }
 
-function finishPrimitive(p: PrimitiveRsc, sc: StatusContext): void {
+/** fail-count-RSC[#op] and last-failure-RSC[#op] node attributes, by resource id. */
+interface FailureAttrs {
+  counts: { node: SchedNode; value: string }[];
+  /** node name → latest last-failure time. */
+  last: Map<string, number>;
+}
+
+function indexFailureAttrs(nodes: Iterable<SchedNode>): Map<string, FailureAttrs> {
+  const out = new Map<string, FailureAttrs>();
+  const entry = (rsc: string): FailureAttrs => {
+    let e = out.get(rsc);
+    if (!e) out.set(rsc, (e = { counts: [], last: new Map() }));
+    return e;
+  };
+  const rscOf = (rest: string): string => (rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest);
+  for (const node of nodes) {
+    for (const [name, value] of Object.entries(node.attrs)) {
+      if (name.startsWith('fail-count-')) {
+        entry(rscOf(name.slice('fail-count-'.length))).counts.push({ node, value });
+      } else if (name.startsWith('last-failure-')) {
+        const e = entry(rscOf(name.slice('last-failure-'.length)));
+        e.last.set(node.name, Math.max(e.last.get(node.name) ?? 0, Number(value) || 0));
+      }
+    }
+  }
+  return out;
+}
+
+function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: Map<string, FailureAttrs>): void {
   const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent?.variant === 'clone' ? p.parent.parent : undefined;
   const promotable = clone?.variant === 'clone' && clone.promotable;
   for (const [nodeName, h] of p.history) {
@@ -169,29 +198,15 @@ function finishPrimitive(p: PrimitiveRsc, sc: StatusContext): void {
     }
   }
   // Fail counts live in transient node attributes, one per operation.
-  for (const node of sc.ws.nodeByName.values()) {
-    let total = 0;
-    for (const [name, value] of Object.entries(node.attrs)) {
-      if (!name.startsWith('fail-count-')) continue;
-      const rest = name.slice('fail-count-'.length);
-      const rsc = rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest;
-      if (rsc !== p.id && rsc !== p.baseId) continue;
-      if (isFailureExpired(p, node, rsc, sc.ws.nowSec)) continue;
-      total = Math.min(INFINITY, total + Math.max(0, scoreOf(value, 0)));
+  const totals = new Map<SchedNode, number>();
+  for (const rsc of p.id === p.baseId ? [p.id] : [p.id, p.baseId]) {
+    const f = failures.get(rsc);
+    if (!f) continue;
+    for (const { node, value } of f.counts) {
+      const last = f.last.get(node.name) ?? 0;
+      if (p.failureTimeoutSec > 0 && last > 0 && last + p.failureTimeoutSec <= sc.ws.nowSec) continue;
+      totals.set(node, Math.min(INFINITY, (totals.get(node) ?? 0) + Math.max(0, scoreOf(value, 0))));
     }
-    if (total > 0) p.failCount.set(node.name, total);
   }
-}
-
-function isFailureExpired(p: PrimitiveRsc, node: SchedNode, rsc: string, nowSec: number): boolean {
-  if (p.failureTimeoutSec <= 0) return false;
-  let last = 0;
-  for (const [name, value] of Object.entries(node.attrs)) {
-    if (!name.startsWith('last-failure-')) continue;
-    const rest = name.slice('last-failure-'.length);
-    const r = rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest;
-    if (r !== rsc) continue;
-    last = Math.max(last, Number(value) || 0);
-  }
-  return last > 0 && last + p.failureTimeoutSec <= nowSec;
+  for (const [node, total] of totals) if (total > 0) p.failCount.set(node.name, total);
 }
