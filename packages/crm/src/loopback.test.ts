@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,34 @@ describe('crm on real processes over loopback UDP', () => {
       expect(cib).toContain('name="fail-count-web" value="3"');
     }
     expect(result.ok && result.version.numUpdates).toBeGreaterThan(0);
+  });
+
+  it('a node whose CIB file was truncated while it was down sets it aside and resyncs from the DC', async () => {
+    const cluster = await startCluster(3);
+    await waitFor('one acting DC', async () => (await actingDcs(cluster)).length === 1);
+    const victimIndex = (await Promise.all(cluster.map((p) => p.status()))).findIndex((s) => !s.actingDc);
+    const victim = cluster[victimIndex]!;
+    const answer = await victim.request({ cmd: 'set-attr', node: 'n2', name: 'master-db', value: '10' });
+    expect(answer['result']).toMatchObject({ ok: true });
+    await waitFor('the change on the victim', async () => ((await victim.request({ cmd: 'cib' }))['cib'] as string).includes('name="master-db" value="10"'));
+    await victim.kill();
+    const logPath = join(victim.config.stateDir, 'cib-log');
+    const text = readFileSync(logPath, 'utf8');
+    writeFileSync(logPath, text.slice(0, Math.floor(text.length / 2)));
+
+    const restarted = new Proc(victim.config);
+    procs.push(restarted);
+    cluster[victimIndex] = restarted;
+    await waitFor('the restarted node to start', async () => restarted.events.some((e) => e.event === 'started'));
+    const started = restarted.events.find((e) => e.event === 'started') as { notes?: string[] };
+    expect(started.notes?.join()).toMatch(/truncated/);
+    expect(existsSync(`${logPath}.corrupt-1`)).toBe(true);
+    // It starts empty, waits for the DC, and ends up with the committed CIB again.
+    await waitFor('the resync', async () => {
+      const status = await restarted.status();
+      const cib = (await restarted.request({ cmd: 'cib' }))['cib'] as string;
+      return !status.needsSync && cib.includes('name="master-db" value="10"');
+    });
   });
 
   it('two_node: one node alone waits for its peer; after the peer dies the survivor fences it and carries on', async () => {

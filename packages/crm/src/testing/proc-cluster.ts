@@ -23,6 +23,17 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** What crm-proc.js takes as argv[2]. */
+export interface ProcConfig {
+  readonly nodeId: number;
+  readonly nodes: readonly { id: number; name: string; links: { addr: string; port: number }[]; votes?: number }[];
+  readonly stateDir: string;
+  readonly keyHex: string;
+  readonly quorum?: object;
+  readonly timing?: Record<string, number>;
+  readonly messaging?: { heartbeatIntervalMs?: number; tokenTimeoutMs?: number };
+}
+
 export class Proc {
   readonly child: ChildProcess;
   readonly events: { event: string; node?: number }[] = [];
@@ -30,7 +41,7 @@ export class Proc {
   private readonly pending = new Map<number, (value: Record<string, unknown>) => void>();
   stderr = '';
 
-  constructor(config: object) {
+  constructor(readonly config: ProcConfig) {
     this.child = spawn(process.execPath, [PROC_SCRIPT, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
