@@ -473,6 +473,17 @@ describe('errors', () => {
     }
   });
 
+  it('refuses oversized bodies and content types no route takes', async () => {
+    const { handle, app } = await setup('n1', { bodyLimitBytes: 1024 });
+    const big = await app.inject({ method: 'PUT', url: '/cib', headers: { ...auth, 'content-type': 'application/xml' }, payload: demoClusterCib(9) });
+    expect(big.statusCode).toBe(413);
+    expect(big.json().error.code).toBe('VIGIL_API_TOO_LARGE');
+    const octets = await app.inject({ method: 'PUT', url: '/cib', headers: { ...auth, 'content-type': 'application/octet-stream' }, payload: 'x' });
+    expect(octets.statusCode).toBe(415);
+    expect(octets.json().error.code).toBe('VIGIL_API_UNSUPPORTED_MEDIA_TYPE');
+    expect(handle.log).toEqual([]);
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const { app } = await setup();
     const res = await app.inject({ url: '/nope', headers: auth });
