@@ -230,18 +230,24 @@ function applyEdge(edge: ColocationEdge, w: Weights, ws: WorkingSet): void {
 
 // ------------------------------------------------------------ choosing
 
-function utilizationFits(p: PrimitiveRsc, node: SchedNode, ws: WorkingSet): boolean {
+type Utilization = Record<string, number>;
+
+function addUtil(into: Utilization, more: Utilization): void {
+  for (const [k, v] of Object.entries(more)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** Whether a node has room for `need` on top of what is already placed there. */
+function fitsOn(node: SchedNode, need: Utilization, ws: WorkingSet): boolean {
   if (ws.options.placementStrategy === 'default') return true;
-  const need = primitiveUtilization(p, ws);
   for (const [k, v] of Object.entries(need)) {
-    const cap = node.utilization[k] ?? 0;
-    if ((node.used[k] ?? 0) + v > cap) return false;
+    if (v <= 0) continue;
+    if ((node.used[k] ?? 0) + v > (node.utilization[k] ?? 0)) return false;
   }
   return true;
 }
 
-function primitiveUtilization(p: PrimitiveRsc, ws: WorkingSet): Record<string, number> {
-  const out: Record<string, number> = {};
+function primitiveUtilization(p: PrimitiveRsc, ws: WorkingSet): Utilization {
+  const out: Utilization = {};
   for (const set of p.def.utilization) {
     for (const nv of set.nvpairs) {
       if (nv.value === undefined || out[nv.name] !== undefined) continue;
@@ -250,6 +256,66 @@ function primitiveUtilization(p: PrimitiveRsc, ws: WorkingSet): Record<string, n
   }
   void ws;
   return out;
+}
+
+/** What a resource itself uses: a group or clone instance sums its primitives. */
+function ownUtilization(r: Rsc, ws: WorkingSet): Utilization {
+  const out: Utilization = {};
+  switch (r.variant) {
+    case 'primitive':
+      addUtil(out, primitiveUtilization(r, ws));
+      break;
+    case 'group':
+      for (const c of r.children) if (!c.assignedDone) addUtil(out, primitiveUtilization(c, ws));
+      break;
+    case 'clone': {
+      const inst = r.instances[0];
+      if (inst) addUtil(out, ownUtilization(inst, ws));
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+/**
+ * The capacity a node needs to take a resource: its own utilization plus
+ * that of everything not yet placed that must run with it (mandatory
+ * colocations, followed through non-clone dependents), so that a primary
+ * is not put where its dependents cannot follow.
+ */
+function neededUtilization(r: Rsc, ws: WorkingSet, seen = new Set<Rsc>()): Utilization {
+  seen.add(r);
+  const out = ownUtilization(r, ws);
+  if (ws.options.placementStrategy === 'default') return out;
+  const primaries = r.parent?.variant === 'clone' ? [r, r.parent] : [r];
+  for (const primary of primaries) {
+    for (const edge of primary.colocationsAsPrimary) {
+      const dep = edge.dependent;
+      if (edge.score < INFINITY || dep.assignedDone || dep.assigning || seen.has(dep) || edge.dependentRole || edge.primaryRole) continue;
+      // A clone instance makes room for the instance of a colocated clone, not for
+      // a single resource that will go with only one of the instances.
+      if (primary.variant === 'clone' && dep.variant !== 'clone') continue;
+      seen.add(dep);
+      addUtil(out, dep.variant === 'clone' ? ownUtilization(dep, ws) : neededUtilization(dep, ws, seen));
+    }
+  }
+  return out;
+}
+
+/** Placement-strategy=balanced: which node has more free capacity (by count of attributes where it has more). */
+function freeCapacityOrder(a: SchedNode, b: SchedNode): number {
+  let aMore = 0;
+  let bMore = 0;
+  const names = new Set([...Object.keys(a.utilization), ...Object.keys(b.utilization)]);
+  for (const k of names) {
+    const fa = (a.utilization[k] ?? 0) - (a.used[k] ?? 0);
+    const fb = (b.utilization[k] ?? 0) - (b.used[k] ?? 0);
+    if (fa > fb) aMore++;
+    else if (fb > fa) bMore++;
+  }
+  return aMore - bMore;
 }
 
 function pickNode(w: Weights, current: SchedNode[], ws: WorkingSet, fits: (n: SchedNode) => boolean): SchedNode | null {
@@ -271,6 +337,10 @@ function better(a: SchedNode, as: number, b: SchedNode, bs: number, current: Sch
   const ac = current.includes(a);
   const bc = current.includes(b);
   if (ac !== bc) return ac;
+  if (ws.options.placementStrategy === 'balanced') {
+    const free = freeCapacityOrder(a, b);
+    if (free !== 0) return free > 0;
+  }
   if (ws.options.placementStrategy !== 'minimal' && a.assignedCount !== b.assignedCount) return a.assignedCount < b.assignedCount;
   return a.name < b.name;
 }
@@ -308,7 +378,10 @@ function assignPrimitive(p: PrimitiveRsc, ctx: AssignContext): void {
   let w = primitiveWeights(p, ws);
   w = applyAsDependent(p, w, ctx);
   w = mergeDependents(p, w, ctx, new Set([p]));
-  const node = pickNode(w, p.runningOn, ws, (n) => utilizationFits(p, n, ws));
+  // Room for what must follow it too if possible, else for itself alone.
+  const need = neededUtilization(p, ws);
+  const own = ownUtilization(p, ws);
+  const node = pickNode(w, p.runningOn, ws, (n) => fitsOn(n, need, ws)) ?? pickNode(w, p.runningOn, ws, (n) => fitsOn(n, own, ws));
   take(p, node, ws);
   ctx.trace && w.forEach((s, n) => ctx.trace!.record(p.id, n, s));
   p.nextRole = node ? 'Started' : 'Stopped';
@@ -332,7 +405,9 @@ function assignGroup(g: GroupRsc, ctx: AssignContext): void {
   w = applyAsDependent(g, w, ctx);
   w = mergeDependents(g, w, ctx, new Set([g]));
   const current = g.children[0]?.runningOn ?? [];
-  const node = pickNode(w, current, ws, () => true);
+  const need = neededUtilization(g, ws);
+  const own = ownUtilization(g, ws);
+  const node = pickNode(w, current, ws, (n) => fitsOn(n, need, ws)) ?? pickNode(w, current, ws, (n) => fitsOn(n, own, ws));
   ctx.trace && w.forEach((s, n) => ctx.trace!.record(g.id, n, s));
   let blocked = node === null;
   for (const c of g.children) {
@@ -386,15 +461,35 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
   }
   const cloneWanted = wantsToRun(c);
   const placed = new Map<PrimitiveRsc | GroupRsc, SchedNode | null>();
-  const canUse = (node: SchedNode, w: Weights): boolean =>
-    canRunResources(node) && (w.get(node.name) ?? -INFINITY) >= 0 && (perNode.get(node.name) ?? 0) < c.cloneNodeMax;
+  // Utilization of instances placed in this pass but not yet taken.
+  const pendingUse = new Map<SchedNode, Utilization>();
+  const needOf = new Map<PrimitiveRsc | GroupRsc, Utilization>();
+  const fits = (node: SchedNode, inst: PrimitiveRsc | GroupRsc): boolean => {
+    if (ws.options.placementStrategy === 'default') return true;
+    let need = needOf.get(inst);
+    if (!need) needOf.set(inst, (need = neededUtilization(inst, ws)));
+    const pend = pendingUse.get(node) ?? {};
+    for (const [k, v] of Object.entries(need)) {
+      if (v > 0 && (node.used[k] ?? 0) + (pend[k] ?? 0) + v > (node.utilization[k] ?? 0)) return false;
+    }
+    return true;
+  };
+  const reserve = (node: SchedNode, inst: PrimitiveRsc | GroupRsc): void => {
+    if (ws.options.placementStrategy === 'default') return;
+    let pend = pendingUse.get(node);
+    if (!pend) pendingUse.set(node, (pend = {}));
+    addUtil(pend, ownUtilization(inst, ws));
+  };
+  const canUse = (node: SchedNode, w: Weights, inst: PrimitiveRsc | GroupRsc): boolean =>
+    canRunResources(node) && (w.get(node.name) ?? -INFINITY) >= 0 && (perNode.get(node.name) ?? 0) < c.cloneNodeMax && fits(node, inst);
 
   for (const inst of running) {
     const lead = leadOf(inst)!;
     const cur = lead.runningOn[0]!;
     const w = weightsOf.get(inst)!;
-    if (cloneWanted && wantsToRun(inst) && lead.runningOn.length === 1 && canUse(cur, w)) {
+    if (cloneWanted && wantsToRun(inst) && lead.runningOn.length === 1 && canUse(cur, w, inst)) {
       placed.set(inst, cur);
+      reserve(cur, inst);
       perNode.set(cur.name, (perNode.get(cur.name) ?? 0) + 1);
     }
   }
@@ -411,7 +506,7 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
       let best: SchedNode | null = null;
       let bestScore = -INFINITY;
       for (const node of ws.nodes) {
-        if (!canUse(node, w) || (perNode.get(node.name) ?? 0) >= pass) continue;
+        if (!canUse(node, w, inst) || (perNode.get(node.name) ?? 0) >= pass) continue;
         const s = w.get(node.name)!;
         const fewer = best !== null && s === bestScore && (perNode.get(node.name) ?? 0) !== (perNode.get(best.name) ?? 0);
         if (fewer ? (perNode.get(node.name) ?? 0) < (perNode.get(best!.name) ?? 0) : best === null || better(node, s, best, bestScore, lead?.runningOn ?? [], ws)) {
@@ -421,6 +516,7 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
       }
       if (best) {
         placed.set(inst, best);
+        reserve(best, inst);
         perNode.set(best.name, (perNode.get(best.name) ?? 0) + 1);
         count++;
       }

@@ -1,4 +1,4 @@
-import { unpackNvSets, type Cib, type NodeState } from '@vigil/cib';
+import { unpackNvSets, type Cib, type NodeState, type XmlElement } from '@vigil/cib';
 import type { ClusterOptions } from '../options.js';
 import { isTrue } from '../options.js';
 import type { SchedNode } from '../working-set.js';
@@ -37,7 +37,8 @@ export function unpackNodes(cib: Cib, options: ClusterOptions, nowSec: number): 
     const configured = unpackNvSets(cfg.instanceAttributes, ctx);
     const transient = state ? unpackNvSets(state.transientAttributes, ctx) : {};
     const attrs: Record<string, string> = { ...configured, ...transient, ...builtins };
-    const util = unpackNvSets(cfg.utilization, ctx);
+    // Transient utilization (status) overrides the configured capacity.
+    const util = { ...unpackNvSets(cfg.utilization, ctx), ...(state ? transientUtilization(state.xml) : {}) };
     const utilization: Record<string, number> = {};
     for (const [k, v] of Object.entries(util)) {
       const n = Number.parseInt(v, 10);
@@ -134,4 +135,21 @@ function markUnclean(node: SchedNode, reason: string): void {
   node.unclean = true;
   node.online = false;
   node.fenceReason ??= reason;
+}
+
+/** node_state/transient_attributes/utilization name-value pairs. */
+function transientUtilization(state: XmlElement): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const ta of state.children) {
+    if (ta.name !== 'transient_attributes') continue;
+    for (const u of ta.children) {
+      if (u.name !== 'utilization') continue;
+      for (const nv of u.children) {
+        const name = nv.attrs['name'];
+        const value = nv.attrs['value'];
+        if (nv.name === 'nvpair' && name !== undefined && value !== undefined && out[name] === undefined) out[name] = value;
+      }
+    }
+  }
+  return out;
 }
