@@ -23,12 +23,34 @@ export interface ScoreTrace {
  * colocation primaries before their dependents.
  */
 export function assignResources(ws: WorkingSet, trace?: ScoreTrace): void {
+  const utilization = ws.options.placementStrategy !== 'default';
   const order = ws.resources
-    .map((r, i) => ({ r, i }))
-    .sort((a, b) => b.r.priority - a.r.priority || a.i - b.i)
+    .map((r, i) => ({ r, i, ...(utilization ? assignmentScores(r, ws) : { current: undefined, best: 0 }) }))
+    .sort(
+      (a, b) =>
+        b.r.priority - a.r.priority ||
+        // With a placement strategy, what is active (and most attached to where
+        // it is) claims capacity first, then what most wants its best node.
+        (a.current !== undefined && b.current !== undefined ? b.current - a.current : 0) ||
+        (utilization ? Number(b.current !== undefined) - Number(a.current !== undefined) : 0) ||
+        b.best - a.best ||
+        a.i - b.i,
+    )
     .map((x) => x.r);
   const ctx: AssignContext = { ws, ...(trace ? { trace } : {}) };
   for (const r of order) assign(r, ctx);
+}
+
+/** A resource's score on its current node (if active) and on its best node, before any placement. */
+function assignmentScores(r: Rsc, ws: WorkingSet): { current: number | undefined; best: number } {
+  const prims = r.variant === 'primitive' ? [r] : r.variant === 'group' ? r.children : [];
+  if (prims.length === 0) return { current: undefined, best: 0 };
+  const total = new Map<string, number>();
+  for (const p of prims) for (const [n, v] of primitiveWeights(p, ws)) total.set(n, addScore(total.get(n) ?? 0, v));
+  const cur = prims[0]!.runningOn[0];
+  let best = -INFINITY;
+  for (const v of total.values()) best = Math.max(best, v);
+  return { current: cur ? total.get(cur.name) ?? 0 : undefined, best };
 }
 
 interface AssignContext {

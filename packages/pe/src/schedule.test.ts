@@ -267,3 +267,34 @@ describe('orderings and what is already running', () => {
     expect(run(false, false)).toEqual([]);
   });
 });
+
+describe('utilization', () => {
+  const withNodes = (strategy: string, caps: Record<string, number>, resources: string, extra: Partial<Parameters<typeof cib>[0]> = {}) => {
+    const xml = cib({ nodes: Object.keys(caps).map((name) => ({ name })), resources, props: { 'placement-strategy': strategy }, ...extra });
+    // Node capacities go on the configured nodes.
+    return xml.replace(/<node id="(\w+)" uname="\w+"\/>/g, (_m, n: string) => `<node id="${n}" uname="${n}"><utilization id="${n}-u"><nvpair id="${n}-u-cpu" name="cpu" value="${caps[n]}"/></utilization></node>`);
+  };
+  const needs = (id: string, cpu: number) =>
+    `<primitive id="${id}" class="ocf" provider="heartbeat" type="Dummy"><utilization id="${id}-u"><nvpair id="${id}-u-cpu" name="cpu" value="${cpu}"/></utilization></primitive>`;
+
+  it('only places a resource where its requirement fits', () => {
+    expect(summary(withNodes('utilization', { n1: 1, n2: 4 }, needs('big', 3)))).toEqual(['Start big ( n2 )']);
+    expect(summary(withNodes('utilization', { n1: 1, n2: 2 }, needs('big', 3)))).toEqual([]);
+  });
+
+  it('balanced prefers the node with the most free capacity', () => {
+    expect(summary(withNodes('balanced', { n1: 2, n2: 4 }, needs('a', 1) + needs('b', 1)))).toEqual(['Start a ( n2 )', 'Start b ( n2 )']);
+  });
+
+  it('a group needs room for all its members on one node', () => {
+    const group = `<group id="g">${needs('g1', 2)}${needs('g2', 2)}</group>`;
+    expect(summary(withNodes('utilization', { n1: 3, n2: 4 }, group))).toEqual(['Start g1 ( n2 )', 'Start g2 ( n2 )']);
+  });
+
+  it('a primary makes room for what is mandatorily colocated with it', () => {
+    const xml = withNodes('utilization', { n1: 3, n2: 4 }, needs('db', 2) + needs('app', 2), {
+      constraints: '<rsc_colocation id="c" rsc="app" with-rsc="db" score="INFINITY"/>',
+    });
+    expect(summary(xml)).toEqual(['Start app ( n2 )', 'Start db ( n2 )']);
+  });
+});
