@@ -256,8 +256,52 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
   void startAction;
 }
 
+/** Moving (or restarting) by stop and start, not by migration. */
+function relocatesByStopStart(f: PrimitiveRsc): boolean {
+  if (!f.managed || f.runningOn.length === 0 || f.assigned === null || f.nextRole === 'Stopped') return false;
+  const from = f.runningOn[0]!;
+  if (f.assigned !== from) return !canMigrate(f, f.assigned);
+  return needsRestart(f, from) !== undefined;
+}
+
+/**
+ * A resource cannot live-migrate while something its start is ordered after
+ * relocates by stop and start: it would have to wait for that start anyway.
+ */
+export function markUnmigrateable(ws: WorkingSet, orders: readonly ResourceOrder[]): void {
+  const firstsOf = new Map<PrimitiveRsc, { f: PrimitiveRsc; label: string }[]>();
+  const add = (then: PrimitiveRsc, f: PrimitiveRsc, label: string): void => {
+    const l = firstsOf.get(then);
+    if (l) l.push({ f, label });
+    else firstsOf.set(then, [{ f, label }]);
+  };
+  for (const o of orders) {
+    if (o.reversed || o.kind !== 'Mandatory' || o.firstAction !== 'start' || o.thenAction !== 'start') continue;
+    const thens = o.then.variant === 'primitive' ? [o.then] : o.then.variant === 'group' ? o.then.children.slice(0, 1) : [];
+    const firsts = allPrimitivesOf(o.first);
+    const label = o.first.variant === 'primitive' ? o.first.id : o.first.id;
+    for (const t of thens) for (const f of firsts) add(t, f, label);
+  }
+  for (const r of ws.resources) {
+    if (r.variant !== 'group') continue;
+    for (let i = 1; i < r.children.length; i++) add(r.children[i]!, r.children[i - 1]!, r.children[i - 1]!.id);
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [then, firsts] of firstsOf) {
+      if (then.unmigrateable !== undefined || !then.allowMigrate) continue;
+      const hit = firsts.find(({ f }) => relocatesByStopStart(f));
+      if (hit) {
+        then.unmigrateable = `unmigrateable ${hit.label} stop`;
+        changed = true;
+      }
+    }
+  }
+}
+
 /** Live migration needs the agent's consent and a healthy source and target. */
 function canMigrate(p: PrimitiveRsc, target: SchedNode): boolean {
+  if (p.unmigrateable !== undefined) return false;
   if (!p.allowMigrate || !p.managed || p.runningOn.length !== 1) return false;
   const from = p.runningOn[0]!;
   if (from === target || !from.online || from.unclean || !target.online) return false;

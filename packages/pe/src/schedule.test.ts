@@ -298,3 +298,22 @@ describe('utilization', () => {
     expect(summary(xml)).toEqual(['Start app ( n2 )', 'Start db ( n2 )']);
   });
 });
+
+describe('live migration', () => {
+  const migratable = (id: string) =>
+    `<primitive id="${id}" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="${id}-m"><nvpair id="${id}-am" name="allow-migrate" value="true"/></meta_attributes></primitive>`;
+  const xml = (order: boolean) =>
+    cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('a', [started('a', 'n1')]) + lrmResource('b', [started('b', 'n1')]) }, { name: 'n2' }],
+      resources: dummy('a') + migratable('b'),
+      constraints: '<rsc_location id="la" rsc="a" node="n1" score="-INFINITY"/><rsc_location id="lb" rsc="b" node="n1" score="-INFINITY"/>' + (order ? '<rsc_order id="o" first="a" then="b"/>' : ''),
+    });
+
+  it('migrates a resource that allows it', () => {
+    expect(summary(xml(false))).toEqual(['Migrate b ( n1 -> n2 )', 'Move a ( n1 -> n2 )']);
+  });
+
+  it('does not migrate after something that moves by stop and start', () => {
+    expect(summary(xml(true))).toEqual(['Move a ( n1 -> n2 )', 'Move b ( n1 -> n2 ) due to unmigrateable a stop']);
+  });
+});

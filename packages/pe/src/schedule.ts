@@ -12,6 +12,7 @@ import {
   ActionBuilder,
   applyResourceOrder,
   inhibitInterleaved,
+  markUnmigrateable,
   createPrimitiveActions,
   keyOf,
   orderGroupMembers,
@@ -225,6 +226,9 @@ function buildActions(ws: WorkingSet): ActionSet {
     fenced.add(node.name);
     return b.add({ task: 'stonith', node, required: true, reason: node.fenceReason ?? 'node is unclean', meta: { action: ws.options.fencingAction === 'reboot' ? 'reboot' : 'off' } });
   });
+  const orders: ResourceOrder[] = [];
+  for (const c of ws.cib.configuration.constraints) if (c.kind === 'rsc_order') collectOrder(c, ws, orders);
+  markUnmigrateable(ws, orders);
   for (const p of ws.primitives) createPrimitiveActions(p, b, ws, fenced);
   const noQuorumBlocks = !ws.haveQuorum && ws.options.noQuorumPolicy !== 'ignore';
   // With unclean nodes not yet fenced, nothing they might run can start elsewhere.
@@ -249,8 +253,6 @@ function buildActions(ws: WorkingSet): ActionSet {
   }
   for (const p of ws.primitives) orderPrimitiveLifecycle(p, b);
   for (const r of ws.resources) orderMembers(r, b);
-  const orders: ResourceOrder[] = [];
-  for (const c of ws.cib.configuration.constraints) if (c.kind === 'rsc_order') collectOrder(c, ws, orders);
   inhibitInterleaved(orders);
   for (const o of orders) applyResourceOrder(o, b);
   addProbes(ws, b);

@@ -140,5 +140,5 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   if ((set.byRsc.get(p) ?? []).some((a) => a.task === 'migrate_to' && a.required)) {
     return line('Migrate', p, details(from, fromRole, target, toRole));
   }
-  return line('Move', p, details(from, fromRole, target, toRole));
+  return line('Move', p, details(from, fromRole, target, toRole), p.unmigrateable && p.allowMigrate ? ` due to ${p.unmigrateable}` : '');
 }

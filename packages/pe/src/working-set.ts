@@ -135,6 +135,8 @@ export interface PrimitiveRsc extends RscCommon {
   reloadNeeded: Set<string>;
   /** True when the resource is blocked from any action (on-fail=block, unmanaged failed stop). */
   blocked: boolean;
+  /** Why live migration is ruled out by what the resource is ordered after ("unmigrateable A stop"). */
+  unmigrateable?: string;
   /** An interleaved clone instance kept from running: nothing it is ordered after runs on its node. */
   inhibited?: boolean;
   /** The node the resource should be recovered on in place, if failed. */
