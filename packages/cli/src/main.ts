@@ -5,6 +5,7 @@ import { registerStonithCommands } from './commands/stonith.js';
 import { registerClusterKeygenCommands } from './commands/cluster-keygen.js';
 import { registerDaemonCommands } from './commands/daemon.js';
 import { registerClientCommands } from './commands/client.js';
+import { registerDemoCommands } from './commands/demo.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('vigil');
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<number> {
   registerClusterKeygenCommands(program);
   registerDaemonCommands(program);
   registerClientCommands(program);
+  registerDemoCommands(program);
   await program.parseAsync(argv);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;
 }

@@ -11,3 +11,4 @@ export { runProcess, type RunProcessOptions, type ProcessOutcome } from './proce
 export { BoundedOutput } from './bounded-output.js';
 export * from './executor.js';
 export * from './notify.js';
+export { builtinAgents, dummyAgent, statefulAgent, httpServerAgent, BUILTIN_PROVIDER } from './builtin-agents.js';

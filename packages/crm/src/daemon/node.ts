@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { parseCib, parseXml, serializeXml, unpackNvSets, type Cib, type Primitive, type XmlElement } from '@vigil/cib';
 import { createNode, type MessagingNode } from '@vigil/messaging';
-import { AgentExecutor, NativeAgentRegistry, type AgentClass, type AttributeStore } from '@vigil/ra';
+import { AgentExecutor, NativeAgentRegistry, builtinAgents, type AgentClass, type AttributeStore } from '@vigil/ra';
 import { LocalResourceManager, opRecordAttributes, type OpResult } from '@vigil/lrm';
 import { unpack, type GraphAction } from '@vigil/pe';
 import { Fencer, defaultRegistry, fencerConfigFromCib, registryDeviceFactory, systemClock, type DeviceRegistry } from '@vigil/stonith';
@@ -182,7 +182,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       nodeId: String(this.id),
       stateDir: join(stateDir, 'agents'),
       attributes: this.attributeStore(),
-      ...(this.opts.natives ? { natives: this.opts.natives } : {}),
+      natives: builtinAgents(this.opts.natives ?? new NativeAgentRegistry()),
       cluster: {
         members: () => this.config.nodes.map((n) => ({ id: String(n.id), name: n.name, member: this.members.includes(n.name) })),
         hasQuorum: () => this.crm.status().quorum.quorate,
