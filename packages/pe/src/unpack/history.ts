@@ -114,10 +114,24 @@ export function replayHistory(lrm: LrmResource, ctx: HistoryContext, failed: Fai
     recurring: new Map(),
   };
   const ops = [...lrm.ops].sort(byCallOrder);
+  const lsb = lrm.class === 'lsb';
   for (const op of ops) {
-    applyOp(h, op, ctx, failed);
+    applyOp(h, lsb ? lsbStatusAsOcf(op) : op, ctx, failed);
   }
   return h;
+}
+
+/**
+ * LSB init scripts answer "status" with their own codes: 1 and 2 (dead,
+ * leftovers remain) and 3 mean not running, 4 means unknown. Old executors
+ * recorded them as is; read them as the OCF codes they stand for.
+ */
+function lsbStatusAsOcf(op: LrmRscOp): LrmRscOp {
+  if (op.operation !== 'monitor' && op.operation !== 'status') return op;
+  const rc = op.rcCode;
+  if (rc === 1 || rc === 2 || rc === 3) return { ...op, rcCode: RC.NOT_RUNNING };
+  if (rc === 4) return { ...op, rcCode: RC.ERR_GENERIC };
+  return op;
 }
 
 function setRole(h: NodeHistory, role: Role): void {
