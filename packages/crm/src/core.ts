@@ -56,6 +56,8 @@ export interface CrmCoreOptions<D> {
   readonly proposalRetryMs?: number;
   readonly maxPendingEntries?: number;
   readonly maxOutstandingProposals?: number;
+  /** A peer that has not acked an entry gets it again after this long (default 3 heartbeats). */
+  readonly entryResendMs?: number;
   readonly noQuorumPolicy?: NoQuorumPolicy;
   /** For the checker's own test only: a new DC acts at once, without waiting out the old lease. */
   readonly unsafeSkipLeaseWait?: boolean;
@@ -155,6 +157,9 @@ export class CrmCore<D> {
   private readonly roundSentMs = new Map<number, number>();
   private readonly ackRound = new Map<NodeId, number>();
   private readonly matchIndex = new Map<NodeId, number>();
+  /** The entry last sent to each peer and when, to throttle resending whole documents. */
+  private readonly entrySent = new Map<NodeId, { index: number; atMs: number }>();
+  private readonly entryResendMs: number;
   private noopIndex = 0;
   private commitIndex = 0;
   /** Entries after `log.committed`, oldest first; the last one equals log.last. */
@@ -196,6 +201,7 @@ export class CrmCore<D> {
     this.maxOutstandingProposals = options.maxOutstandingProposals ?? 256;
     this.noQuorumPolicy = options.noQuorumPolicy ?? 'stop';
     this.unsafeIgnoreLogInVotes = options.unsafeIgnoreLogInVotes === true;
+    this.entryResendMs = options.entryResendMs ?? 3 * this.heartbeatIntervalMs;
     // The origin names this incarnation, so sequence numbers restart safely.
     this.origin = `${this.id}.${Math.floor(this.random() * 0xffffffff).toString(16)}`;
     this.nowMs = start.nowMs;
@@ -347,6 +353,13 @@ export class CrmCore<D> {
   private stepMessage(message: CrmMessage<D>, nowMs: number): void {
     this.nowMs = Math.max(this.nowMs, nowMs);
     if (message.to !== this.id || !this.quorum.isConfigured(message.from)) return;
+    if (this.fencedPeers.has(message.from)) {
+      // A fenced peer that speaks has rebooted: from now on it counts again, and
+      // commits need it, even before the membership view says it is back.
+      this.fencedPeers.delete(message.from);
+      this.fenceRequested.delete(message.from);
+      this.lifecycle(message.from, { type: 'JOIN' });
+    }
     if (message.type === 'vote') return this.onVoteRequest(message);
     if (message.type === 'prevote') return this.onPreVoteRequest(message);
     if (message.type === 'prevote-reply') return this.onPreVoteReply(message);
@@ -467,7 +480,6 @@ export class CrmCore<D> {
   }
 
   private markSynced(): void {
-    this.lifecycle(this.id, { type: 'SYNCED' });
     if (!this.logLost) return;
     this.logLost = false;
     this.setHard(this.hard);
@@ -499,6 +511,7 @@ export class CrmCore<D> {
     this.roundSentMs.clear();
     this.ackRound.clear();
     this.matchIndex.clear();
+    this.entrySent.clear();
   }
 
   private maybeCampaign(): void {
@@ -628,6 +641,11 @@ export class CrmCore<D> {
     const entry = message.entry;
     if (entry) this.installEntry(entry);
     this.followCommit(message.term, message.commitIndex);
+    // Synced means: we hold everything the DC has committed, and the DC counts
+    // us for what it commits next. While it still treats us as fenced (solo) it
+    // may commit without us, so a two_node survivor must not yet go it alone.
+    const last = this.log.last;
+    if (message.solo !== true && last.term === message.term && last.index >= message.commitIndex) this.lifecycle(this.id, { type: 'SYNCED' });
     if (this.offlineEdit !== null) this.offerOfflineEdit(this.log.last);
     reply(true);
   }
@@ -680,7 +698,14 @@ export class CrmCore<D> {
     for (const peer of this.quorum.nodeIds) {
       if (peer === this.id) continue;
       const behind = (this.matchIndex.get(peer) ?? 0) < last.index;
-      this.messages.push({ type: 'append', from: this.id, to: peer, term: this.hard.term, round: this.round, entry: behind ? last : null, commitIndex: this.commitIndex });
+      // A whole CIB per heartbeat to a slow peer would swamp it; resend only
+      // when it is a new entry or the last copy has had time to be acked.
+      const sent = this.entrySent.get(peer);
+      const fresh = !sent || sent.index !== last.index || this.nowMs - sent.atMs >= this.entryResendMs;
+      const entry = behind && fresh ? last : null;
+      if (entry) this.entrySent.set(peer, { index: last.index, atMs: this.nowMs });
+      const solo = this.fencedPeers.has(peer);
+      this.messages.push({ type: 'append', from: this.id, to: peer, term: this.hard.term, round: this.round, entry, commitIndex: this.commitIndex, ...(solo ? { solo } : {}) });
     }
     this.ackRound.set(this.id, this.round);
     this.renewLease();

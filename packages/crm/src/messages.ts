@@ -32,6 +32,8 @@ export interface Append<D> extends Envelope {
   readonly round: number;
   readonly entry: LogEntry<D> | null;
   readonly commitIndex: number;
+  /** two_node: the DC still treats the receiver as fenced and commits without it. */
+  readonly solo?: boolean;
 }
 
 export interface AppendReply extends Envelope {
