@@ -225,11 +225,14 @@ function matchesAny(node: SchedNode, targets: SchedNode[], attr: string): boolea
 
 /** Apply "this with primary" colocations: primaries are assigned first. */
 function applyAsDependent(r: Rsc, w: Weights, ctx: AssignContext): Weights {
-  const out = new Map(w);
+  let out = new Map(w);
   for (const edge of r.colocationsAsDependent) {
     if (edge.dependentRole === 'Promoted') continue;
     assign(edge.primary, ctx);
+    const before = Math.abs(edge.score) < INFINITY ? new Map(out) : undefined;
     applyEdge(edge, out, ctx.ws);
+    // An optional colocation never leaves a resource with nowhere to run.
+    if (before && !available(ctx.ws, out) && available(ctx.ws, before)) out = before;
   }
   return out;
 }

@@ -317,3 +317,15 @@ describe('live migration', () => {
     expect(summary(xml(true))).toEqual(['Move a ( n1 -> n2 )', 'Move b ( n1 -> n2 ) due to unmigrateable a stop']);
   });
 });
+
+describe('colocation', () => {
+  it('an optional anti-colocation gives way when it would leave the dependent nowhere to run', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('a', [started('a', 'n1')]) }, { name: 'n2' }],
+      resources: dummy('a') + dummy('b'),
+      constraints:
+        '<rsc_location id="lb" rsc="b" node="n2" score="-INFINITY"/><rsc_colocation id="c" rsc="b" with-rsc="a" score="-5000"/>',
+    });
+    expect(summary(xml)).toEqual(['Start b ( n1 )']);
+  });
+});
