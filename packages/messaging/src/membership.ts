@@ -32,6 +32,10 @@ export interface Outgoing {
   to: number;
   route: Route;
   message: WireMessage;
+  /** For 'best': the how-many-th try; retries rotate over the links that are up. */
+  attempt?: number;
+  /** For 'best': use this link (an ack goes back on the link its data came in on). */
+  viaLink?: number;
 }
 
 export interface InstalledView {
@@ -146,16 +150,23 @@ export class MembershipCore {
     return node === this.o.self || this.peers[node]!.alive;
   }
 
-  /** Link to send reliable data on: the first link that is up, else the one heard last. */
-  bestLink(node: number): number {
+  /**
+   * Link to send reliable data on: the first link that is up, else the one heard
+   * last. Retries rotate over the up links, so a link that just failed (and is not
+   * yet declared down) delays a retransmission by one timeout, not by the token timeout.
+   */
+  bestLink(node: number, attempt = 0): number {
     const p = this.peers[node]!;
-    const up = p.linkUp.indexOf(true);
-    if (up >= 0) return up;
+    const up: number[] = [];
+    p.linkUp.forEach((u, k) => {
+      if (u) up.push(k);
+    });
+    if (up.length > 0) return up[attempt % up.length]!;
     let best = 0;
     p.linkHeardMs.forEach((t, k) => {
       if (t > p.linkHeardMs[best]!) best = k;
     });
-    return best;
+    return (best + attempt) % p.linkCount;
   }
 
   // ---- inputs ---------------------------------------------------------------

@@ -372,7 +372,7 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
       return;
     }
     const now = this.clock.now();
-    if (msg.type === MessageType.Data) this.reliable.onData(from, h.incarnation, msg.body);
+    if (msg.type === MessageType.Data) this.reliable.onData(from, h.incarnation, msg.body, link);
     else if (msg.type === MessageType.Ack) this.reliable.onAck(from, msg.body, now);
     else this.core.receive(from, link, h.incarnation, msg, now, h.seq);
     this.flush();
@@ -430,8 +430,9 @@ export class MessagingNode extends EventEmitter<MessagingEvents> {
       this.counters.bytesOut += packet.length;
       this.transport.send(link, peer.links[link] as LinkAddress, packet);
     };
-    if (o.route === 'best') send(this.core.bestLink(o.to));
-    else for (let k = 0; k < this.core.peers[o.to]!.linkCount; k++) send(k);
+    const links = this.core.peers[o.to]!.linkCount;
+    if (o.route === 'best') send(o.viaLink !== undefined && o.viaLink < links ? o.viaLink : this.core.bestLink(o.to, o.attempt ?? 0));
+    else for (let k = 0; k < links; k++) send(k);
   }
 
   private ref(index: number): NodeRef {

@@ -161,7 +161,8 @@ export class ReliableCore {
     for (let i = 0; i < this.sends.length; i++) this.resetSend(i, this.sends[i]!.peerIncarnation, error);
   }
 
-  onData(from: number, senderIncarnation: number, d: Data): void {
+  /** `link`: where the fragment arrived; the ack returns on it, a path known to work now. */
+  onData(from: number, senderIncarnation: number, d: Data, link?: number): void {
     if (d.toIncarnation !== this.selfIncarnation) return;
     const r = this.recvs[from]!;
     if (senderIncarnation !== r.senderIncarnation || d.generation !== r.generation) {
@@ -179,7 +180,7 @@ export class ReliableCore {
     let selective = 0;
     for (let i = 0; i < 32; i++) if (r.buffered.has(r.nextSeq + 1 + i)) selective |= 1 << i;
     const ack: Ack = { toIncarnation: senderIncarnation, generation: r.generation, nextSeq: r.nextSeq, selective: selective >>> 0 };
-    this.outbox.push({ to: from, route: 'best', message: { type: MessageType.Ack, body: ack } });
+    this.outbox.push({ to: from, route: 'best', message: { type: MessageType.Ack, body: ack }, ...(link === undefined ? {} : { viaLink: link }) });
   }
 
   private assemble(from: number, r: RecvStream, frag: Data): void {
@@ -281,7 +282,7 @@ export class ReliableCore {
       body.channel = frag.channel ?? '';
       body.totalBytes = frag.totalBytes ?? 0;
     }
-    this.outbox.push({ to, route: 'best', message: { type: MessageType.Data, body } });
+    this.outbox.push({ to, route: 'best', message: { type: MessageType.Data, body }, attempt: frag.retransmits });
   }
 
   /** Starts a new generation so the receiver discards any half-received message. */

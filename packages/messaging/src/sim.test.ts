@@ -209,6 +209,29 @@ describe('reliable messages on the simulated network', () => {
     expect(views).toEqual([]);
   });
 
+  it('a transfer fails over to another link when its link goes down mid-way', async () => {
+    const c = settled(25, 2, { linksPerNode: 2 });
+    c.network.setFaults({ minDelayMs: 1, maxDelayMs: 2 });
+    const big = Buffer.alloc(2 * 1024 * 1024, 3);
+    let got: Buffer | null = null;
+    c.node(2)!.on('message', (m) => { got = m.payload; });
+    let acked = false;
+    void c.node(1)!.send(2, 'cib', big).then(() => { acked = true; });
+    c.advance(5);
+    expect(got).toBeNull();
+    c.setLinkDown(2, 0);
+    const downAt = c.clock.now();
+    c.runUntil(() => got !== null, 20_000, 1);
+    // Retransmissions rotate to the other link: no wait for link 0 to be declared down.
+    expect(c.clock.now() - downAt).toBeLessThan(TOKEN / 2);
+    c.advance(2 * TOKEN);
+    await new Promise((r) => setImmediate(r));
+    expect(got!.equals(big)).toBe(true);
+    expect(acked).toBe(true);
+    expect(c.node(1)!.view().members).toEqual([1, 2]);
+    expect(c.node(1)!.peers()[0]!.links).toEqual([false, true]);
+  });
+
   it('rejects sends to unreachable peers and fails pending sends when the peer dies', async () => {
     const c = settled(22, 3);
     c.partition([[1, 2], [3]]);
