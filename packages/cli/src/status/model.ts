@@ -99,6 +99,8 @@ export interface ResourceLocation {
   readonly node: string;
   readonly role: Role;
   readonly failed: boolean;
+  /** An operation recorded as in flight on this node (start, stop, monitor...). */
+  readonly pending?: string;
 }
 
 export interface PrimitiveStatus {
@@ -361,7 +363,12 @@ function highestRole(locations: readonly ResourceLocation[]): Role {
 function primitiveStatus(p: PrimitiveRsc): PrimitiveStatus {
   const locations: ResourceLocation[] = p.runningOn.map((node) => {
     const h = p.history.get(node.name);
-    return { node: node.name, role: h?.role ?? 'Started', failed: h?.failed ?? false };
+    return {
+      node: node.name,
+      role: h?.role ?? 'Started',
+      failed: h?.failed ?? false,
+      ...(h?.pending !== undefined ? { pending: h.pending } : {}),
+    };
   });
   const pending = [...p.history.values()].find((h) => h.pending !== undefined)?.pending;
   const targetRole = p.meta['target-role'];

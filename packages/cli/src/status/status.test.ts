@@ -263,7 +263,7 @@ function listSections(text: string): string {
     .trimEnd();
 }
 
-// Cases chosen for variety (groups, clones, promotable, failures, standby, unmanaged, tickets),
+// Cases chosen for variety (groups, clones, promotable, failures, standby, unmanaged, tickets, pending operations),
 // all of which Vigil's scheduler unpacks the way Pacemaker does.
 const CRM_MON_CASES = [
   'cloned-group-stop.xml',
@@ -281,6 +281,12 @@ const CRM_MON_CASES = [
   'cloned_start_one.xml',
   'bug-5025-2.xml',
   'bug-lf-2574.xml',
+  // Operations in flight: "Starting n1", "Started n1 (Monitoring)".
+  '696.xml',
+  'mon-rsc-4.xml',
+  'params-3.xml',
+  // A failed instance of an anonymous cloned group, named by configured ids.
+  'clone-anon-failcount.xml',
 ];
 
 /** The "Failed Resource Actions" section as both tools print it. */

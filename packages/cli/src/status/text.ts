@@ -89,16 +89,29 @@ function primitiveLine(p: PrimitiveStatus, locations: readonly ResourceLocation[
   if (locations.length === 0) return `${head} Stopped${flags}`;
   const failed = p.failed;
   const first = displayRole(locations[0]!);
-  if (locations.length > 1 && locations.every((l) => displayRole(l) === first)) {
+  if (locations.length > 1 && locations.every((l) => displayRole(l) === first && l.pending === undefined)) {
     const state = failed ? `FAILED${first === 'Started' ? '' : ' ' + first}` : first;
     return `${head} ${state} [ ${locations.map((l) => l.node).join(' ')} ]${flags}`;
   }
   const parts = locations.map((l) => {
     const role = displayRole(l);
-    return failed ? `FAILED ${role === 'Started' ? '' : role + ' '}${l.node}` : `${role} ${l.node}`;
+    if (failed) return `FAILED ${role === 'Started' ? '' : role + ' '}${l.node}`;
+    // An operation in flight shows as what it is becoming ("Starting n1"); a pending monitor only as a note.
+    const becoming = l.pending !== undefined ? PENDING_TEXT[l.pending] : undefined;
+    if (becoming) return `${becoming} ${l.node}`;
+    return `${role} ${l.node}${l.pending === 'monitor' ? ' (Monitoring)' : ''}`;
   });
   return `${head} ${parts.join(', ')}${flags}`;
 }
+
+const PENDING_TEXT: Record<string, string> = {
+  start: 'Starting',
+  stop: 'Stopping',
+  migrate_to: 'Migrating',
+  migrate_from: 'Migrating',
+  promote: 'Promoting',
+  demote: 'Demoting',
+};
 
 function resourceLines(r: ResourceStatus, nodes: readonly NodeStatus[], indent: string): string[] {
   switch (r.kind) {
@@ -130,7 +143,11 @@ function cloneLines(c: CloneStatus, nodes: readonly NodeStatus[], indent: string
       const where = groupPlacement(inst);
       if (where === 'stopped') continue;
       if (where === 'mixed') {
-        lines.push(...resourceLines(inst, nodes, indent + '  '));
+        // Members of an anonymous clone's group are named by their configured ids.
+        lines.push(
+          `${indent}  * Resource Group: ${inst.id}${inst.managed ? '' : ' (unmanaged)'}:`,
+          ...inst.children.map((c) => primitiveLine(c, c.locations, indent + '    ', c.baseId)),
+        );
         for (const ch of inst.children) for (const l of ch.locations) used.add(l.node);
         continue;
       }
@@ -140,7 +157,7 @@ function cloneLines(c: CloneStatus, nodes: readonly NodeStatus[], indent: string
     }
     for (const l of inst.locations) {
       used.add(l.node);
-      if (l.failed || !inst.managed) {
+      if (l.failed || !inst.managed || l.pending !== undefined) {
         // Anonymous instances are interchangeable, so crm_mon names them by the configured id.
         lines.push(primitiveLine(inst, [l], indent + '  ', inst.baseId));
         continue;
