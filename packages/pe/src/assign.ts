@@ -142,7 +142,7 @@ function mergeInfluence(w: Weights, dependent: Weights, factor: number, ws: Work
     if (factor > 0) {
       add = v <= -INFINITY ? -INFINITY : v >= INFINITY ? (factor >= 1 ? INFINITY : Math.round(INFINITY * factor)) : Math.round(v * factor);
     } else {
-      add = v >= INFINITY ? -INFINITY : v <= -INFINITY ? 0 : Math.round(v * factor);
+      add = v >= INFINITY ? (factor <= -1 ? -INFINITY : Math.round(INFINITY * factor)) : v <= -INFINITY ? 0 : Math.round(v * factor);
     }
     if (factor < 1 && factor > 0 && add <= -INFINITY) add = v <= -INFINITY ? 0 : add;
     out.set(node, addScore(cur, add));
