@@ -176,7 +176,7 @@ export class MembershipCore {
     const p = this.peers[from]!;
     if (incarnation <= p.leftIncarnation) return;
     if (incarnation < p.incarnation) return;
-    if (incarnation > p.incarnation) this.peerRestarted(from, incarnation, nowMs);
+    if (incarnation > p.incarnation) this.peerRestarted(from, incarnation);
     switch (msg.type) {
       case MessageType.Heartbeat: this.onHeartbeat(from, link, msg.body, nowMs, packetSeq); break;
       case MessageType.Leave: this.onLeave(from, incarnation, nowMs); break;
@@ -254,7 +254,7 @@ export class MembershipCore {
 
   // ---- failure detection ----------------------------------------------------
 
-  private peerRestarted(from: number, incarnation: number, nowMs: number): void {
+  private peerRestarted(from: number, incarnation: number): void {
     const p = this.peers[from]!;
     if (p.alive) this.markDead(from);
     p.resetFor(incarnation);
