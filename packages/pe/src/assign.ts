@@ -150,6 +150,27 @@ function mergeInfluence(w: Weights, dependent: Weights, factor: number, ws: Work
   return available(ws, out) ? out : w;
 }
 
+/**
+ * With node-attribute colocation, a dependent's preference for a node
+ * counts for every node with the same attribute value: the best score
+ * among them.
+ */
+function byAttribute(w: Weights, attr: string, ws: WorkingSet): Weights {
+  const best = new Map<string, number>();
+  for (const node of ws.nodes) {
+    const v = node.attrs[attr];
+    if (v === undefined) continue;
+    const s = w.get(node.name) ?? -INFINITY;
+    best.set(v, Math.max(best.get(v) ?? -INFINITY, s));
+  }
+  const out: Weights = new Map();
+  for (const node of ws.nodes) {
+    const v = node.attrs[attr];
+    out.set(node.name, v === undefined ? -INFINITY : best.get(v)!);
+  }
+  return out;
+}
+
 function dependentWeights(r: Rsc, ctx: AssignContext, visiting: Set<Rsc>): Weights | undefined {
   if (visiting.has(r)) return undefined;
   visiting.add(r);
@@ -175,8 +196,9 @@ function mergeDependents(r: Rsc, w: Weights, ctx: AssignContext, visiting: Set<R
   for (const edge of r.colocationsAsPrimary) {
     if (!edge.influence || edge.dependent.assignedDone || edge.dependentRole === 'Promoted' || edge.primaryRole === 'Promoted') continue;
     if (r.variant === 'clone' && edge.dependent.variant !== 'clone') continue;
-    const dw = dependentWeights(edge.dependent, ctx, visiting);
+    let dw = dependentWeights(edge.dependent, ctx, visiting);
     if (!dw) continue;
+    if (edge.nodeAttribute !== '#uname') dw = byAttribute(dw, edge.nodeAttribute, ctx.ws);
     const factor = edge.score / INFINITY;
     out = mergeInfluence(out, dw, factor, ctx.ws);
   }
