@@ -16,7 +16,8 @@ import { ROLE_ORDER, type PrimitiveRsc, type WorkingSet } from './working-set.js
  * - op-restart-digest covers only the parameters named in op-force-restart
  *   (those the agent cannot reload);
  * - op-secure-digest covers every parameter except those in op-secure-params
- *   (passwords), so a CIB with masked secrets still compares.
+ *   (passwords) and the fencer's own pcmk_* options, so a CIB with masked
+ *   secrets still compares.
  */
 export function parametersDigest(params: Readonly<Record<string, string>>, keep?: (name: string) => boolean): string {
   // Old CIBs wrote "#default" for "not set"; such a parameter was never passed on.
@@ -43,7 +44,7 @@ export function compareDigests(params: Readonly<Record<string, string>>, op: Lrm
   if (op.opDigest === undefined) return 'same';
   if (parametersDigest(params) === op.opDigest) return 'same';
   const secure = nameList(op, 'op-secure-params');
-  if (secure && op.opSecureDigest !== undefined && parametersDigest(params, (n) => !secure.includes(n)) === op.opSecureDigest) {
+  if (secure && op.opSecureDigest !== undefined && parametersDigest(params, (n) => !secure.includes(n) && !n.startsWith('pcmk_')) === op.opSecureDigest) {
     // Only secret parameters differ, or they were masked in this copy of the CIB.
     return 'same';
   }

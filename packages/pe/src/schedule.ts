@@ -62,6 +62,10 @@ export function schedule(cib: Cib, nowSec: number, opts: ScheduleOptions = {}): 
   const trace: ScoreTrace | undefined = opts.traceScores
     ? { record: (rsc, node, score) => { let m = scores.get(rsc); if (!m) scores.set(rsc, (m = new Map())); m.set(node, score); } }
     : undefined;
+  if (ws.options.stopAllResources) {
+    // stop-all-resources: everything is as if its target-role were Stopped.
+    for (const r of ws.resources) r.targetRole = 'Stopped';
+  }
   assignResources(ws, trace);
   applyQuorumPolicy(ws);
   const actions = buildActions(ws);
