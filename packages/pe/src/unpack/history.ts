@@ -175,8 +175,9 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
   const severity = severityOf(op);
   const onFail = onFailFor(task, op.intervalMs, ctx.ops, ctx.options);
   if (onFail === 'ignore') {
-    // The failure is recorded but changes nothing.
-    applySuccess(h, op, task, isProbe);
+    // The failure is recorded but changes nothing: a monitor that failed
+    // (even one finding it stopped) leaves the resource as it was.
+    if (task !== 'monitor') applySuccess(h, op, task, isProbe);
     return;
   }
   const record: FailedOp = {
