@@ -160,7 +160,8 @@ function makeOrphan(lrm: LrmResource, sc: StatusContext, primitiveById: Map<stri
 
 /** fail-count-RSC[#op] and last-failure-RSC[#op] node attributes, by resource id. */
 interface FailureAttrs {
-  counts: { node: SchedNode; value: string }[];
+  /** op: the "#task_interval" part of the attribute name, when there is one. */
+  counts: { node: SchedNode; value: string; op?: string }[];
   /** node name → latest last-failure time. */
   last: Map<string, number>;
 }
@@ -176,7 +177,9 @@ function indexFailureAttrs(nodes: Iterable<SchedNode>): Map<string, FailureAttrs
   for (const node of nodes) {
     for (const [name, value] of Object.entries(node.attrs)) {
       if (name.startsWith('fail-count-')) {
-        entry(rscOf(name.slice('fail-count-'.length))).counts.push({ node, value });
+        const rest = name.slice('fail-count-'.length);
+        const hash = rest.indexOf('#');
+        entry(rscOf(rest)).counts.push({ node, value, ...(hash >= 0 ? { op: rest.slice(hash + 1) } : {}) });
       } else if (name.startsWith('last-failure-')) {
         const e = entry(rscOf(name.slice('last-failure-'.length)));
         e.last.set(node.name, Math.max(e.last.get(node.name) ?? 0, Number(value) || 0));
@@ -184,6 +187,14 @@ function indexFailureAttrs(nodes: Iterable<SchedNode>): Map<string, FailureAttrs
     }
   }
   return out;
+}
+
+function isIgnored(p: PrimitiveRsc, opKey: string): boolean {
+  const us = opKey.lastIndexOf('_');
+  if (us < 0) return false;
+  const task = opKey.slice(0, us);
+  const interval = Number(opKey.slice(us + 1));
+  return p.ops.some((o) => o.name === task && o.intervalMs === interval && o.onFail === 'ignore');
 }
 
 function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: Map<string, FailureAttrs>): void {
@@ -202,7 +213,9 @@ function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: Map<strin
   for (const rsc of p.id === p.baseId ? [p.id] : [p.id, p.baseId]) {
     const f = failures.get(rsc);
     if (!f) continue;
-    for (const { node, value } of f.counts) {
+    for (const { node, value, op } of f.counts) {
+      // Failures of an operation with on-fail=ignore do not count.
+      if (op !== undefined && isIgnored(p, op)) continue;
       const last = f.last.get(node.name) ?? 0;
       if (p.failureTimeoutSec > 0 && last > 0 && last + p.failureTimeoutSec <= sc.ws.nowSec) continue;
       totals.set(node, Math.min(INFINITY, (totals.get(node) ?? 0) + Math.max(0, scoreOf(value, 0))));
