@@ -243,4 +243,24 @@ describe('two_node clusters', () => {
     h.until(() => doc(h, peer).status[`node${dc}`]?.['alone'] === 'yes', 5000);
     expect(h.cluster.nodes.get(dc)!.core!.nodeStates()[peer]).toBe('member');
   });
+
+  it('a rebooted peer takes over alone only with everything the survivor committed meanwhile', () => {
+    const h = harness(two, 21);
+    h.until(() => h.acting().length === 1, 5000);
+    const dc = h.acting()[0]!;
+    const peer = dc === 1 ? 2 : 1;
+    h.cluster.crash(peer);
+    h.until(() => h.cluster.nodes.get(dc)!.core!.nodeStates()[peer] === 'fenced', 3000);
+    const alone = h.propose(dc, { kind: 'attribute', node: 'n1', name: 'written-alone', value: '1' });
+    h.until(() => h.results.has(alone), 3000);
+    h.cluster.start(peer);
+    // Changes keep coming while the survivor has not yet noticed the reboot.
+    const during = [1, 2, 3].map((i) => h.propose(dc, { kind: 'attribute', node: 'n1', name: `during-${i}`, value: String(i) }));
+    h.until(() => during.every((r) => h.results.get(r)?.ok === true), 3000);
+    h.until(() => h.cluster.nodes.get(peer)!.core!.nodeStates()[peer] === 'member', 3000);
+    h.cluster.crash(dc);
+    h.until(() => h.acting()[0] === peer, 5000);
+    const status = doc(h, peer).status['n1'] ?? {};
+    expect(status).toMatchObject({ 'written-alone': '1', 'during-1': '1', 'during-2': '2', 'during-3': '3' });
+  });
 });

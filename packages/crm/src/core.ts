@@ -144,6 +144,8 @@ export class CrmCore<D> {
   private viewMembers = new Set<NodeId>();
   private readonly fencedPeers = new Set<NodeId>();
   private readonly fenceRequested = new Set<NodeId>();
+  /** When each peer last sent us anything: the view can lag behind a reboot. */
+  private readonly heardFromMs = new Map<NodeId, number>();
   /** A doc with a higher admin_epoch found on disk at start (an operator's offline edit). */
   private offlineEdit: D | null = null;
 
@@ -353,6 +355,7 @@ export class CrmCore<D> {
   private stepMessage(message: CrmMessage<D>, nowMs: number): void {
     this.nowMs = Math.max(this.nowMs, nowMs);
     if (message.to !== this.id || !this.quorum.isConfigured(message.from)) return;
+    this.heardFromMs.set(message.from, this.nowMs);
     if (this.fencedPeers.has(message.from)) {
       // A fenced peer that speaks has rebooted: from now on it counts again, and
       // commits need it, even before the membership view says it is back.
@@ -462,6 +465,8 @@ export class CrmCore<D> {
     if (!status.twoNode || !status.quorate) return;
     for (const peer of this.quorum.nodeIds) {
       if (this.viewMembers.has(peer) || this.fencedPeers.has(peer) || this.fenceRequested.has(peer)) continue;
+      // A peer that spoke to us lately is alive and reachable whatever the view says yet.
+      if (this.nowMs - (this.heardFromMs.get(peer) ?? Number.NEGATIVE_INFINITY) < 2 * this.electionTimeoutMs) continue;
       this.fenceRequested.add(peer);
       this.lifecycle(peer, { type: 'FENCE_START' });
       this.events.push({ type: 'fence', node: peer });
