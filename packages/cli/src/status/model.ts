@@ -350,6 +350,11 @@ function transientAttributes(cib: Cib, nodeId: string, nodeName: string): Record
   return out;
 }
 
+/** "#default" (Pacemaker's spelling of "unset") counts as no target role. */
+function definedRole(raw: string | undefined): string | undefined {
+  return raw === undefined || raw === '#default' ? undefined : raw;
+}
+
 function agentOf(p: PrimitiveRsc): string {
   return p.provider ? `${p.className}:${p.provider}:${p.type}` : `${p.className}:${p.type}`;
 }
@@ -371,7 +376,7 @@ function primitiveStatus(p: PrimitiveRsc): PrimitiveStatus {
     };
   });
   const pending = [...p.history.values()].find((h) => h.pending !== undefined)?.pending;
-  const targetRole = p.meta['target-role'];
+  const targetRole = definedRole(p.meta['target-role']);
   return {
     kind: 'primitive',
     id: p.id,
@@ -394,7 +399,7 @@ function groupStatus(g: GroupRsc): GroupStatus {
     kind: 'group',
     id: g.id,
     managed: g.managed,
-    disabled: g.meta['target-role'] === 'Stopped',
+    disabled: definedRole(g.meta['target-role']) === 'Stopped',
     children: g.children.map(primitiveStatus),
   };
 }
@@ -402,7 +407,7 @@ function groupStatus(g: GroupRsc): GroupStatus {
 function cloneStatus(c: CloneRsc): CloneStatus {
   const instances = c.instances.map((i) => (i.variant === 'group' ? groupStatus(i) : primitiveStatus(i)));
   const prims = instances.flatMap((i) => (i.kind === 'group' ? i.children : [i]));
-  const targetRole = c.meta['target-role'];
+  const targetRole = definedRole(c.meta['target-role']);
   return {
     kind: 'clone',
     id: c.id,

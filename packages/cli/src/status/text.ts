@@ -104,7 +104,8 @@ function primitiveLine(p: PrimitiveStatus, locations: readonly ResourceLocation[
   return `${head} ${parts.join(', ')}${flags}`;
 }
 
-const PENDING_TEXT: Record<string, string> = {
+/** How crm_mon names an operation in flight in place of the role. */
+export const PENDING_TEXT: Readonly<Record<string, string>> = {
   start: 'Starting',
   stop: 'Stopping',
   migrate_to: 'Migrating',

@@ -1,5 +1,5 @@
 import { serializeXml, type XmlElement } from '@vigil/cib';
-import { formatTime } from './text.js';
+import { formatTime, PENDING_TEXT } from './text.js';
 import type { ClusterStatus, GroupStatus, NodeStatus, PrimitiveStatus, ResourceStatus } from './model.js';
 
 /** The crm_mon XML API version whose schema this output follows (Pacemaker's api/crm_mon-2.25.rng). */
@@ -82,13 +82,15 @@ function node(n: NodeStatus): XmlElement {
 }
 
 function primitive(p: PrimitiveStatus, nodeIds: Map<string, string>, anonymousClone: boolean): XmlElement {
+  // As crm_mon does: an operation in flight replaces the role ("Starting"), except a monitor, which is only noted.
+  const becoming = p.pending !== undefined ? PENDING_TEXT[p.pending] : undefined;
   return el(
     'resource',
     {
       // Anonymous clone instances are interchangeable, so crm_mon names them by the configured id.
       id: anonymousClone ? p.baseId : p.id,
       resource_agent: p.agent,
-      role: p.role,
+      role: becoming ?? p.role,
       target_role: p.targetRole,
       active: p.active,
       orphaned: p.orphaned,
@@ -97,7 +99,7 @@ function primitive(p: PrimitiveStatus, nodeIds: Map<string, string>, anonymousCl
       failed: p.failed,
       failure_ignored: false,
       nodes_running_on: p.locations.length,
-      pending: p.pending,
+      pending: p.pending === 'monitor' ? 'Monitoring' : undefined,
     },
     p.locations.map((l) => el('node', { name: l.node, id: nodeIds.get(l.node) ?? l.node, cached: true })),
   );
