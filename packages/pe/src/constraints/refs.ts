@@ -1,17 +1,15 @@
+import { expandReferences } from '@vigil/cib';
 import type { Rsc, WorkingSet } from '../working-set.js';
 
 /**
  * Resolve constraint references to scheduler resources: tags expand to their
- * members, and a clone's configured child id stands for the clone itself.
+ * members, a template to every primitive made from it, and a clone's
+ * configured child id stands for the clone itself.
  */
 export function resolveRefs(ids: readonly string[], ws: WorkingSet): Rsc[] {
   const out: Rsc[] = [];
-  for (const id of ids) {
-    const tag = ws.cib.configuration.tags.find((t) => t.id === id);
-    if (tag) {
-      out.push(...resolveRefs(tag.refs, ws));
-      continue;
-    }
+  const needsExpansion = ws.cib.configuration.tags.length > 0 || ws.cib.configuration.templates.length > 0;
+  for (const id of needsExpansion ? expandReferences(ws.cib, ids) : ids) {
     const r = ws.byId.get(id);
     if (r) {
       out.push(r);
