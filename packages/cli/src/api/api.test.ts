@@ -94,6 +94,11 @@ describe('status', () => {
     expect(xml.headers['content-type']).toMatch(/^application\/xml/);
     expect(xml.body).toMatch(/^<pacemaker-result api-version="2\.25" request="GET \/status\?output=xml">/);
 
+    const viaAccept = await app.inject({ url: '/status', headers: { ...auth, accept: 'text/plain' } });
+    expect(viaAccept.body).toBe(text.body);
+    expect((await app.inject({ url: '/status', headers: { ...auth, accept: 'application/xml' } })).headers['content-type']).toMatch(/^application\/xml/);
+    expect((await app.inject({ url: '/status', headers: { ...auth, accept: '*/*' } })).headers['content-type']).toMatch(/^application\/json/);
+
     const bad = await app.inject({ url: '/status?output=yaml', headers: auth });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('VIGIL_API_BAD_REQUEST');
@@ -363,6 +368,9 @@ describe('health checks for load balancers', () => {
     expect(await code(primary, '/health/resource/db?role=Unpromoted')).toBe(503);
     expect(await code(replica, '/health/resource/db?role=Unpromoted')).toBe(200);
     expect(await code(standby, '/health/resource/db')).toBe(503);
+    // Some checkers probe with HEAD.
+    expect((await primary.inject({ method: 'HEAD', url: '/health/resource/db?role=Promoted' })).statusCode).toBe(200);
+    expect((await replica.inject({ method: 'HEAD', url: '/health/resource/db?role=Promoted' })).statusCode).toBe(503);
     expect(await code(primary, '/health/resource/db-clone')).toBe(200);
     expect(await code(replica, '/health/resource/db')).toBe(200);
     // A group is healthy only when all of it runs: web-app failed on n2.

@@ -13,6 +13,15 @@ export function statusOf(snap: StatusSnapshot) {
   });
 }
 
+/** Without ?output, a client that asks for text or XML (curl -H 'Accept: text/plain') gets it. */
+function formatFromAccept(accept: string | undefined): StatusFormat {
+  const wants = (accept ?? '').toLowerCase();
+  if (wants.includes('json') || wants === '' || wants.includes('*/*')) return 'json';
+  if (wants.includes('text/plain')) return 'text';
+  if (wants.includes('xml')) return 'xml';
+  return 'json';
+}
+
 const looseObject = { type: 'object', additionalProperties: true } as const;
 const looseArray = { type: 'array', items: looseObject } as const;
 
@@ -49,7 +58,7 @@ export async function statusRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const status = statusOf(await app.cluster.status());
-      switch (req.query.output ?? 'json') {
+      switch (req.query.output ?? formatFromAccept(req.headers.accept)) {
         case 'text':
           return reply.type('text/plain; charset=utf-8').send(renderStatusText(status));
         case 'xml':
