@@ -188,6 +188,12 @@ function dependentWeights(r: Rsc, ctx: AssignContext, visiting: Set<Rsc>): Weigh
     default:
       return undefined;
   }
+  // Where it must be because of primaries already placed counts too.
+  for (const edge of r.colocationsAsDependent) {
+    if (!edge.primary.assignedDone || edge.dependentRole === 'Promoted' || Math.abs(edge.score) < INFINITY) continue;
+    w = new Map(w);
+    applyEdge(edge, w, ctx.ws);
+  }
   return mergeDependents(r, w, ctx, visiting);
 }
 
