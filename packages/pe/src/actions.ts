@@ -574,7 +574,7 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
         makeRequired(first, `required ${o.thenLabel ?? `${then.rsc?.id ?? ''} ${then.task}`}`, set, touched);
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
-        makeUnrunnable(then, first.reason?.startsWith('unrunnable') ? first.reason : `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen, touched);
+        makeUnrunnable(then, `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen, touched);
       }
     }
     const pending = [...queuedJoins];
