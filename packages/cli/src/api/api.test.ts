@@ -7,7 +7,7 @@ import { diffCib, parseCib, patchToXml, serializeCib, serializeXml, withVersion 
 import { CrmError } from '@vigil/crm';
 import { clusterStatus, type ClusterStatus } from '../status/index.js';
 import { demoClusterCib, EXAMPLE_NOW_SEC } from '../testing/example-cib.js';
-import { API_ERRORS, applyProperty, buildApi, createMetrics, MemoryClusterHandle, tokenMatches, type ApiOptions, type ClusterHandle } from './index.js';
+import { API_ERRORS, applyProperty, buildApi, serveApi, createMetrics, MemoryClusterHandle, tokenMatches, type ApiOptions, type ClusterHandle } from './index.js';
 
 const TOKEN = 's3cret-token-for-tests';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -532,8 +532,8 @@ describe('logging', () => {
 
 describe('over a real socket', () => {
   it('listens on loopback and serves an HTTP client, token and all', async () => {
-    const app = await api(memoryHandle('n2'));
-    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const { app, url: base } = await serveApi(memoryHandle('n2'), { token: TOKEN, port: 0 });
+    apps.push(app);
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const ok = await fetch(`${base}/status?output=text`, { headers: auth, signal: AbortSignal.timeout(15_000) });
     expect(ok.status).toBe(200);
@@ -543,5 +543,12 @@ describe('over a real socket', () => {
     expect(await denied.json()).toEqual({ error: { code: 'VIGIL_API_UNAUTHORIZED', message: 'wrong bearer token' } });
     const probe = await fetch(`${base}/health/resource/db?role=Unpromoted`, { signal: AbortSignal.timeout(15_000) });
     expect(probe.status).toBe(200);
+  });
+
+  it('refuses to start on a port already taken, leaving nothing open', async () => {
+    const { app, url } = await serveApi(memoryHandle('n1'), { token: TOKEN, port: 0 });
+    apps.push(app);
+    const port = Number(new URL(url).port);
+    await expect(serveApi(memoryHandle('n1'), { token: TOKEN, port })).rejects.toThrow(/EADDRINUSE/);
   });
 });

@@ -152,3 +152,25 @@ export async function buildApi(handle: ClusterHandle, opts: ApiOptions): Promise
   await app.register(metricsRoutes);
   return app;
 }
+
+export interface ServeOptions extends ApiOptions {
+  /** Address to listen on; loopback unless the operator opens it up. */
+  readonly host?: string;
+  /** TCP port; 0 picks a free one (tests). */
+  readonly port: number;
+}
+
+/**
+ * Build the API and listen, on 127.0.0.1 unless told otherwise: the API can
+ * change the cluster, so exposing it beyond the node is a deliberate choice.
+ */
+export async function serveApi(handle: ClusterHandle, opts: ServeOptions): Promise<{ app: FastifyInstance; url: string }> {
+  const app = await buildApi(handle, opts);
+  try {
+    const url = await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port });
+    return { app, url };
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+}

@@ -1,4 +1,4 @@
-export { buildApi, tokenMatches, toApiError, type ApiOptions, type RouteConfig } from './app.js';
+export { buildApi, serveApi, tokenMatches, toApiError, type ApiOptions, type RouteConfig, type ServeOptions } from './app.js';
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 export * from './handle.js';
 export { MemoryClusterHandle, type MemoryHandleOptions } from './memory-handle.js';
