@@ -166,27 +166,42 @@ interface FailureAttrs {
   last: Map<string, number>;
 }
 
-function indexFailureAttrs(nodes: Iterable<SchedNode>): Map<string, FailureAttrs> {
+interface FailureIndex {
+  readonly byRsc: Map<string, FailureAttrs>;
+  /** Base id → the instance ids ("rsc:2") fail counts were recorded under. */
+  readonly instanceIds: Map<string, Set<string>>;
+}
+
+function indexFailureAttrs(nodes: Iterable<SchedNode>): FailureIndex {
   const out = new Map<string, FailureAttrs>();
+  const instanceIds = new Map<string, Set<string>>();
   const entry = (rsc: string): FailureAttrs => {
     let e = out.get(rsc);
     if (!e) out.set(rsc, (e = { counts: [], last: new Map() }));
     return e;
   };
   const rscOf = (rest: string): string => (rest.includes('#') ? rest.slice(0, rest.indexOf('#')) : rest);
+  const noteInstance = (rsc: string): void => {
+    const base = stripInstance(rsc);
+    if (base === rsc) return;
+    let set = instanceIds.get(base);
+    if (!set) instanceIds.set(base, (set = new Set()));
+    set.add(rsc);
+  };
   for (const node of nodes) {
     for (const [name, value] of Object.entries(node.attrs)) {
       if (name.startsWith('fail-count-')) {
         const rest = name.slice('fail-count-'.length);
         const hash = rest.indexOf('#');
         entry(rscOf(rest)).counts.push({ node, value, ...(hash >= 0 ? { op: rest.slice(hash + 1) } : {}) });
+        noteInstance(rscOf(rest));
       } else if (name.startsWith('last-failure-')) {
         const e = entry(rscOf(name.slice('last-failure-'.length)));
         e.last.set(node.name, Math.max(e.last.get(node.name) ?? 0, Number(value) || 0));
       }
     }
   }
-  return out;
+  return { byRsc: out, instanceIds };
 }
 
 function isIgnored(p: PrimitiveRsc, opKey: string): boolean {
@@ -197,7 +212,7 @@ function isIgnored(p: PrimitiveRsc, opKey: string): boolean {
   return p.ops.some((o) => o.name === task && o.intervalMs === interval && o.onFail === 'ignore');
 }
 
-function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: Map<string, FailureAttrs>): void {
+function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: FailureIndex): void {
   const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent?.variant === 'clone' ? p.parent.parent : undefined;
   const promotable = clone?.variant === 'clone' && clone.promotable;
   for (const [nodeName, h] of p.history) {
@@ -210,8 +225,12 @@ function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: Map<strin
   }
   // Fail counts live in transient node attributes, one per operation.
   const totals = new Map<SchedNode, number>();
-  for (const rsc of p.id === p.baseId ? [p.id] : [p.id, p.baseId]) {
-    const f = failures.get(rsc);
+  // Anonymous instances are interchangeable: their fail counts, recorded
+  // under whichever instance number the node used, all belong to the node.
+  const anonymous = clone?.variant === 'clone' && !clone.unique;
+  const names = anonymous ? [p.baseId, ...(failures.instanceIds.get(p.baseId) ?? [])] : p.id === p.baseId ? [p.id] : [p.id, p.baseId];
+  for (const rsc of names) {
+    const f = failures.byRsc.get(rsc);
     if (!f) continue;
     for (const { node, value, op } of f.counts) {
       // Failures of an operation with on-fail=ignore do not count.
