@@ -497,6 +497,10 @@ describe('errors', () => {
     const res = await app.inject({ url: '/nope', headers: auth });
     expect(res.statusCode).toBe(404);
     expect(res.json().error).toEqual({ code: 'VIGIL_API_NOT_FOUND', message: 'no route GET /nope' });
+    // Without the token, not even which routes exist is told.
+    const anon = await app.inject({ url: '/nope' });
+    expect(anon.statusCode).toBe(401);
+    expect((await app.inject({ url: '/health/nope' })).statusCode).toBe(401);
   });
 
   it('documents every error code in the README table with its status', () => {
