@@ -404,7 +404,9 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
     b.joins.push({ label: o.oneOrMore.label, min: o.oneOrMore.min, firsts, thens, key: `${o.oneOrMore.label}`, firstRsc: o.first });
     return;
   }
-  const firstActive = allPrimitivesOf(o.first).some((p) => p.runningOn.length > 0);
+  // A first that is active and going away entirely acts through the reverse order instead.
+  const firstPrims = allPrimitivesOf(o.first);
+  const firstActive = firstPrims.some((p) => p.runningOn.length > 0) && firstPrims.every((p) => p.runningOn.length === 0 || p.assigned === null);
   const undone = INVERSE_TASK[o.thenAction];
   const thenLabel = o.reversed && undone ? `${o.then.id} ${o.then.variant === 'primitive' ? undone : PSEUDO_DONE[undone] ?? undone}` : undefined;
   for (const t of thens) {
@@ -567,7 +569,7 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
         head = 0;
       }
       const { first, then } = o;
-      if (o.impliesThen && first.required && first.runnable && !then.required && then.rsc) {
+      if (o.impliesThen && first.required && (first.runnable || first.node !== undefined) && !then.required && then.rsc) {
         makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, touched);
       }
       if (o.impliesFirst && then.required && !first.required && first.rsc) {
