@@ -177,7 +177,9 @@ export class ControlLoop extends EventEmitter<ControlEvents> {
     this.emit('action', action, outcome);
     const answered = outcome.opStatus === 0;
     const ok = expected === undefined ? answered && (outcome.rc === 7) : answered && outcome.rc === expected;
-    if (!ok && expected !== undefined && action.resource && action.node) {
+    // "Not connected": the node is gone and nothing is known of the action;
+    // that is for fencing to settle, not a failure of the resource.
+    if (!ok && expected !== undefined && outcome.opStatus !== 8 && action.resource && action.node) {
       try {
         await this.deps.recordFailure(action.node, action.resource, action.task, action.intervalMs, action.task === 'start');
       } catch (err) {

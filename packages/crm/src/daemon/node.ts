@@ -68,8 +68,13 @@ interface ExecRequest {
   readonly expectedRc?: number;
 }
 
+/** op-status "not connected": the node went away; nothing is known about the action. */
+const NOT_CONNECTED = 8;
+
 interface ExecReply {
   readonly t: 'done';
+  /** The node left before answering: there is no result to record. */
+  readonly lost?: boolean;
   readonly id: number;
   readonly rc: number;
   readonly opStatus: number;
@@ -122,7 +127,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private readonly ownVersions = new Set<string>();
   private writeChain: Promise<unknown> = Promise.resolve();
   private nextExecId = 1;
-  private readonly pendingExec = new Map<number, { resolve: (r: ExecReply) => void; timer: NodeJS.Timeout }>();
+  private readonly pendingExec = new Map<number, { node: string; req: ExecRequest; resolve: (r: ExecReply) => void; timer: NodeJS.Timeout }>();
   private readonly recurringReported = new Set<string>();
   private readonly stonithActive = new Set<string>();
   private stopping = false;
@@ -351,6 +356,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   private onView(ids: number[]): void {
     this.members = ids.map((i) => this.idToName.get(i) ?? String(i)).sort();
+    // An action sent to a node that has left will never be answered: give
+    // up on it now, so the transition can end and recovery can start.
+    for (const [id, p] of this.pendingExec) {
+      if (this.members.includes(p.node)) continue;
+      clearTimeout(p.timer);
+      this.pendingExec.delete(id);
+      p.resolve({ ...this.failedReply(p.req, `${p.node} left the cluster before answering`, NOT_CONNECTED), lost: true });
+    }
     this.emit('membership', [...this.members]);
     if (this.actingDc) void this.dcWrite((root) => this.syncMembership(root)).then(() => this.loop?.poke('membership changed'));
   }
@@ -615,6 +628,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     let reply: ExecReply;
     if (node === this.name) reply = await this.runLocally(req);
     else reply = await this.runRemotely(node, req, a.timeoutMs);
+    if (reply.lost) return { rc: reply.rc, opStatus: reply.opStatus, ...(reply.exitReason ? { exitReason: reply.exitReason } : {}) };
     const roleChanged = (a.task === 'promote' || a.task === 'demote' || a.task === 'stop') && reply.opStatus === 0;
     await this.dcWrite((root) => {
       const cleaned = roleChanged ? withoutRecurringRecords(root, node, rsc.id) : root;
@@ -632,7 +646,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         this.pendingExec.delete(req.id);
         resolve(this.failedReply(req, `no answer from ${node} within ${timeoutMs + EXEC_REPLY_GRACE_MS} ms`, 2));
       }, timeoutMs + EXEC_REPLY_GRACE_MS);
-      this.pendingExec.set(req.id, { resolve, timer });
+      this.pendingExec.set(req.id, { node, req, resolve, timer });
       this.messaging.send(to, LRM_CHANNEL, JSON.stringify(req)).catch((err: Error) => {
         clearTimeout(timer);
         this.pendingExec.delete(req.id);
