@@ -490,16 +490,26 @@ function lastFailureOf(ws: WorkingSet, node: string, rscIds: readonly string[]):
   return last;
 }
 
+/** Instances of an anonymous clone share one fail count per node, kept under the configured id. */
+function isAnonymousInstance(p: PrimitiveRsc): boolean {
+  const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent?.variant === 'clone' ? p.parent.parent : undefined;
+  return clone !== undefined && !clone.unique;
+}
+
 function failCounts(ws: WorkingSet): FailCount[] {
   const out: FailCount[] = [];
   for (const node of ws.nodes) {
+    const seen = new Set<string>();
     for (const p of ws.primitives) {
       const count = p.failCount.get(node.name);
       if (count === undefined || count <= 0) continue;
+      const resource = isAnonymousInstance(p) ? p.baseId : p.id;
+      if (seen.has(resource)) continue;
+      seen.add(resource);
       const last = lastFailureOf(ws, node.name, [p.id, p.baseId]);
       out.push({
         node: node.name,
-        resource: p.id,
+        resource,
         failCount: count,
         migrationThreshold: p.migrationThreshold,
         ...(last !== undefined ? { lastFailureSec: last } : {}),

@@ -123,6 +123,18 @@ describe('clusterStatus', () => {
     expect(renderStatusText(after)).not.toContain('fail-count=');
   });
 
+  it('reports one fail count per node for an anonymous clone, under its configured id', () => {
+    const xml = exampleCib({
+      nodes: [
+        { name: 'a', transient: { 'fail-count-pr#monitor_10000': '2' }, lrm: lrmResource('pr', [op({ rsc: 'pr', task: 'start', callId: 1, node: 'a' })]) },
+        { name: 'b', lrm: lrmResource('pr', [op({ rsc: 'pr', task: 'start', callId: 1, node: 'b' })]) },
+      ],
+      resources: `<clone id="pr-clone">${primitive('pr')}</clone>`,
+    });
+    const s = clusterStatus(parseCib(xml), { nowSec: EXAMPLE_NOW_SEC });
+    expect(s.failCounts).toEqual([{ node: 'a', resource: 'pr', failCount: 2, migrationThreshold: 1_000_000 }]);
+  });
+
   it('reports no DC and an empty resource list plainly', () => {
     const s = clusterStatus(parseCib(exampleCib({ nodes: [{ name: 'solo' }], resources: '', quorum: false })), { nowSec: EXAMPLE_NOW_SEC });
     expect(s.summary.dc).toBeNull();
