@@ -387,14 +387,15 @@ function pickNode(w: Weights, current: SchedNode[], ws: WorkingSet, fits: (n: Sc
 
 function better(a: SchedNode, as: number, b: SchedNode, bs: number, current: SchedNode[], ws: WorkingSet): boolean {
   if (as !== bs) return as > bs;
-  const ac = current.includes(a);
-  const bc = current.includes(b);
-  if (ac !== bc) return ac;
+  // Equal scores: balance first (free capacity, then count), then stay put, then CIB order.
   if (ws.options.placementStrategy === 'balanced') {
     const free = freeCapacityOrder(a, b);
     if (free !== 0) return free > 0;
   }
   if (ws.options.placementStrategy !== 'minimal' && a.assignedCount !== b.assignedCount) return a.assignedCount < b.assignedCount;
+  const ac = current.includes(a);
+  const bc = current.includes(b);
+  if (ac !== bc) return ac;
   return a.name < b.name;
 }
 
