@@ -69,7 +69,9 @@ export default async function run(): Promise<void> {
     const textMs = await timeMs(() => renderStatusText(status));
     const jsonMs = await timeMs(() => renderStatusJson(status));
     const xmlMs = await timeMs(() => renderStatusXml(status));
-    const app = await buildApi(new MemoryClusterHandle(cib, { nodeName: 'n0', nowSec: () => NOW_SEC }), { token: 'bench' });
+    // The clock advances on every request, so each one computes the status afresh rather than reusing the last second's.
+    let tick = NOW_SEC;
+    const app = await buildApi(new MemoryClusterHandle(cib, { nodeName: 'n0', nowSec: () => tick++ }), { token: 'bench' });
     const headers = { authorization: 'Bearer bench' };
     const requestMs = await timeMs(() => app.inject({ url: '/status', headers }));
     const scrapeMs = await timeMs(() => app.inject({ url: '/metrics', headers }));

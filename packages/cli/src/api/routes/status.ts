@@ -1,9 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { clusterStatus, renderStatusText, renderStatusXml, STATUS_FORMATS, type StatusFormat } from '../../status/index.js';
+import { clusterStatus, renderStatusText, renderStatusXml, STATUS_FORMATS, type ClusterStatus, type StatusFormat } from '../../status/index.js';
 import type { StatusSnapshot } from '../handle.js';
 import { errorResponses } from './common.js';
 
-export function statusOf(snap: StatusSnapshot) {
+// Health probes from several load balancers, a scrape and a `vigil status`
+// often ask within the same second about the same CIB: compute once.
+const recent = new WeakMap<object, { key: string; status: ClusterStatus }>();
+
+export function statusOf(snap: StatusSnapshot): ClusterStatus {
+  const key = JSON.stringify([snap.nowSec, snap.dc, snap.quorate, snap.nodeName, snap.membership]);
+  const hit = recent.get(snap.cib);
+  if (hit?.key === key) return hit.status;
+  const status = computeStatus(snap);
+  recent.set(snap.cib, { key, status });
+  return status;
+}
+
+function computeStatus(snap: StatusSnapshot): ClusterStatus {
   return clusterStatus(snap.cib, {
     nowSec: snap.nowSec,
     quorate: snap.quorate,
