@@ -190,7 +190,7 @@ describe('clone orderings', () => {
   it('one instance of a clone stopping does not restart what follows the clone', () => {
     const xml = cib({
       nodes: [{ name: 'n1', lrm: lrmResource('a', [started('a', 'n1')]) + lrmResource('app', [started('app', 'n1')]) }, { name: 'n2', lrm: lrmResource('a', [started('a', 'n2')]) }],
-      resources: cloneOf('a-clone', dummy('a')) + dummy('app'),
+      resources: cloneOf('a-clone', dummy('a')) + dummy('app', '<meta_attributes id="app-m"><nvpair id="app-st" name="resource-stickiness" value="100"/></meta_attributes>'),
       constraints: '<rsc_location id="ban-a" rsc="a-clone" node="n2" score="-INFINITY"/><rsc_order id="o" first="a-clone" then="app"/>',
     });
     expect(summary(xml)).toEqual(['Stop a:1 ( n2 ) due to node availability']);
