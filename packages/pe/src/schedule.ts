@@ -118,11 +118,34 @@ export function unpack(cib: Cib, nowSec: number): WorkingSet {
     ...(dc ? { dcName: dc.name } : {}),
   };
   unpackStatus(cib, { ws, resources, primitives, rctx, failedOps });
+  for (const p of primitives) inheritParentParams(p);
   // Resources on nodes in maintenance are left alone.
   for (const p of primitives) {
     if (p.runningOn.some((n) => n.maintenance)) p.managed = false;
   }
   return ws;
+}
+
+/**
+ * Instance attributes set on a group or clone reach the agents of its
+ * primitives too (the primitive's own values win); they are part of the
+ * parameters the executor recorded digests over.
+ */
+function inheritParentParams(p: PrimitiveRsc): void {
+  let inherited: Record<string, string> | undefined;
+  for (let parent = p.parent; parent; parent = parent.parent) {
+    for (const set of parent.def.xml.children) {
+      if (set.name !== 'instance_attributes') continue;
+      for (const nv of set.children) {
+        const name = nv.attrs['name'];
+        const value = nv.attrs['value'];
+        if (nv.name !== 'nvpair' || name === undefined || value === undefined) continue;
+        inherited ??= {};
+        if (!(name in inherited)) inherited[name] = value;
+      }
+    }
+  }
+  if (inherited) p.params = { ...inherited, ...p.params };
 }
 
 /**

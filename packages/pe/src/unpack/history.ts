@@ -302,10 +302,8 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
       } else if (h.role === 'Stopped' || (isProbe && h.role === 'Promoted')) {
         setRole(h, 'Started');
       }
-      if (isProbe && rc !== RC.NOT_RUNNING && h.startDigest === undefined) {
-        h.startDigest = op.opDigest;
-        h.digestOp = op;
-      }
+      // A probe finding it running is no evidence of the parameters it was
+      // started with: its digest is left alone.
       if (op.intervalMs > 0 && rc !== RC.NOT_RUNNING) {
         h.recurring.set(`${task}_${op.intervalMs}`, { intervalMs: op.intervalMs, name: task, ...(op.opDigest ? { digest: op.opDigest } : {}) });
       }
