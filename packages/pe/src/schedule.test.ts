@@ -329,3 +329,11 @@ describe('colocation', () => {
     expect(summary(xml)).toEqual(['Start b ( n1 )']);
   });
 });
+
+describe('placement ties', () => {
+  it('equal scores go to the less loaded node before the current one (no stickiness)', () => {
+    const running = ['r1', 'r2', 'r3', 'r4'].map((r) => lrmResource(r, [started(r, 'n1')])).join('');
+    const xml = cib({ nodes: [{ name: 'n1', lrm: running }, { name: 'n2' }], resources: ['r1', 'r2', 'r3', 'r4'].map((r) => dummy(r)).join('') });
+    expect(summary(xml)).toEqual(['Move r2 ( n1 -> n2 )', 'Move r4 ( n1 -> n2 )']);
+  });
+});
