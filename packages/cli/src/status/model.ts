@@ -101,6 +101,8 @@ export interface ResourceLocation {
   readonly failed: boolean;
   /** An operation recorded as in flight on this node (start, stop, monitor...). */
   readonly pending?: string;
+  /** The node needs fencing: whether the resource really still runs there is unknown. */
+  readonly unclean?: boolean;
 }
 
 export interface PrimitiveStatus {
@@ -373,6 +375,7 @@ function primitiveStatus(p: PrimitiveRsc): PrimitiveStatus {
       role: h?.role ?? 'Started',
       failed: h?.failed ?? false,
       ...(h?.pending !== undefined ? { pending: h.pending } : {}),
+      ...(node.unclean ? { unclean: true } : {}),
     };
   });
   const pending = [...p.history.values()].find((h) => h.pending !== undefined)?.pending;

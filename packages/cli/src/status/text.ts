@@ -89,17 +89,18 @@ function primitiveLine(p: PrimitiveStatus, locations: readonly ResourceLocation[
   if (locations.length === 0) return `${head} Stopped${flags}`;
   const failed = p.failed;
   const first = displayRole(locations[0]!);
-  if (locations.length > 1 && locations.every((l) => displayRole(l) === first && l.pending === undefined)) {
+  if (locations.length > 1 && locations.every((l) => displayRole(l) === first && l.pending === undefined && !l.unclean)) {
     const state = failed ? `FAILED${first === 'Started' ? '' : ' ' + first}` : first;
     return `${head} ${state} [ ${locations.map((l) => l.node).join(' ')} ]${flags}`;
   }
   const parts = locations.map((l) => {
     const role = displayRole(l);
-    if (failed) return `FAILED ${role === 'Started' ? '' : role + ' '}${l.node}`;
+    const unclean = l.unclean ? ' (UNCLEAN)' : '';
+    if (failed) return `FAILED ${role === 'Started' ? '' : role + ' '}${l.node}${unclean}`;
     // An operation in flight shows as what it is becoming ("Starting n1"); a pending monitor only as a note.
     const becoming = l.pending !== undefined ? PENDING_TEXT[l.pending] : undefined;
-    if (becoming) return `${becoming} ${l.node}`;
-    return `${role} ${l.node}${l.pending === 'monitor' ? ' (Monitoring)' : ''}`;
+    if (becoming) return `${becoming} ${l.node}${unclean}`;
+    return `${role} ${l.node}${unclean}${l.pending === 'monitor' ? ' (Monitoring)' : ''}`;
   });
   return `${head} ${parts.join(', ')}${flags}`;
 }
@@ -158,7 +159,7 @@ function cloneLines(c: CloneStatus, nodes: readonly NodeStatus[], indent: string
     }
     for (const l of inst.locations) {
       used.add(l.node);
-      if (l.failed || !inst.managed || l.pending !== undefined) {
+      if (l.failed || !inst.managed || l.pending !== undefined || l.unclean) {
         // Anonymous instances are interchangeable, so crm_mon names them by the configured id.
         lines.push(primitiveLine(inst, [l], indent + '  ', inst.baseId));
         continue;

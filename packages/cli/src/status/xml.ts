@@ -101,7 +101,8 @@ function primitive(p: PrimitiveStatus, nodeIds: Map<string, string>, anonymousCl
       nodes_running_on: p.locations.length,
       pending: p.pending === 'monitor' ? 'Monitoring' : undefined,
     },
-    p.locations.map((l) => el('node', { name: l.node, id: nodeIds.get(l.node) ?? l.node, cached: true })),
+    // "cached" says the location comes from a node that can be trusted to report it; an unclean one cannot.
+    p.locations.map((l) => el('node', { name: l.node, id: nodeIds.get(l.node) ?? l.node, cached: !l.unclean })),
   );
 }
 
