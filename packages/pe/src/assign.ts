@@ -468,6 +468,8 @@ function assignGroup(g: GroupRsc, ctx: AssignContext): void {
     c.assignedDone = true;
     if (!c.managed) {
       assignPrimitive(c, ctx);
+      // An unmanaged member that is not running holds back the members after it.
+      if (c.assigned === null) blocked = true;
       continue;
     }
     if (blocked || !wantsToRun(c)) {
