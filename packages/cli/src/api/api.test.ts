@@ -254,6 +254,17 @@ describe('resource operations', () => {
     expect(statusOf(handle).summary.resourceInstancesDisabled).toBe(1);
   });
 
+  it('restarts as a stop and a start, leaving target-role as it was', async () => {
+    const { handle, app } = await setup();
+    const res = await post(app, '/resources/vip/restart');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ cibVersion: { adminEpoch: 0, epoch: 7, numUpdates: 0 }, message: 'restarted vip' });
+    expect(handle.log).toEqual(['restart of vip: set target-role=Stopped', 'restart of vip: removed target-role']);
+    const stopped = await post(app, '/resources/idle/restart');
+    expect(stopped.statusCode).toBe(400);
+    expect(stopped.json().error.code).toBe('VIGIL_API_INVALID_ACTION');
+  });
+
   it('answers 404 for an unknown resource and changes nothing', async () => {
     const { handle, app } = await setup();
     const before = handle.cib;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCib, serializeCib, type Cib } from '@vigil/cib';
 import { clusterStatus } from '../status/index.js';
 import { demoClusterCib, EXAMPLE_NOW_SEC } from '../testing/example-cib.js';
-import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction } from './cib-actions.js';
+import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction, restartPlan } from './cib-actions.js';
 import { ClusterError, type ResourceActionRequest } from './handle.js';
 
 const demo = (): Cib => parseCib(demoClusterCib());
@@ -41,6 +41,20 @@ describe('resource actions as CIB edits', () => {
     const stopped = act(demo(), 'stop', 'vip').cib;
     expect(act(stopped, 'stop', 'vip').cib).toBe(stopped);
     expect(act(stopped, 'start', 'vip').cib.version.epoch).toBe(stopped.version.epoch + 1);
+  });
+
+  it('plans a restart as a stop and a restore of the original target-role', () => {
+    const plan = restartPlan(demo(), 'vip', EXAMPLE_NOW_SEC);
+    expect(plan.stop.cib.configuration.resources.find((r) => r.id === 'vip')!.metaAttributes[0]!.nvpairs).toMatchObject([
+      { name: 'target-role', value: 'Stopped' },
+    ]);
+    const back = plan.restore(plan.stop.cib);
+    expect(back.message).toBe('restart of vip: removed target-role');
+    expect(back.cib.configuration.resources.find((r) => r.id === 'vip')!.metaAttributes.flatMap((m) => m.nvpairs)).toEqual([]);
+    const started = act(demo(), 'start', 'web').cib;
+    expect(restartPlan(started, 'web', EXAMPLE_NOW_SEC).restore(started).message).toBe('restart of web: set target-role=Started');
+    expect(thrown(() => restartPlan(demo(), 'idle', EXAMPLE_NOW_SEC)).message).toBe("resource 'idle' is not running, so there is nothing to restart");
+    expect(thrown(() => act(demo(), 'restart', 'vip')).code).toBe('INVALID_ACTION');
   });
 
   it('bans from where the resource runs, and says why it cannot guess', () => {

@@ -157,8 +157,8 @@ export function applyResourceAction(cib: Cib, req: ResourceActionRequest, nowSec
     case 'stop':
       return { cib: config(setMeta(cib, id, 'target-role', 'Stopped')), message: `set target-role=Stopped on ${id}` };
     case 'restart':
-      // A restart changes no configuration; the daemon runs stop then start in place.
-      return { cib, message: `restart of ${id} requested` };
+      // Two commits with a wait between (see restartPlan); one edit cannot say it.
+      throw new ClusterError('INVALID_ACTION', `restart of '${id}' is a stop and a start with a wait between: use restartPlan`, { id });
     case 'move': {
       const node = requireNode(cib, req.node, 'move');
       const cid = `cli-prefer-${id}`;
@@ -216,6 +216,36 @@ export function applyResourceAction(cib: Cib, req: ResourceActionRequest, nowSec
       return { cib: bumpNumUpdates(reparse(root)), message: `forgot failures of ${id}${req.node ? ` on ${req.node}` : ''}` };
     }
   }
+}
+
+/**
+ * A restart as crm_resource does it: set target-role=Stopped, wait until the
+ * resource is stopped everywhere, then put target-role back as it was. The
+ * caller commits `stop`, waits, and commits `restore(current CIB)`.
+ */
+export interface RestartPlan {
+  readonly stop: CibEdit;
+  restore(cib: Cib): CibEdit;
+}
+
+export function restartPlan(cib: Cib, id: string, nowSec: number): RestartPlan {
+  const rsc = findResource(cib, id);
+  if (!rsc) throw new ClusterError('NOT_FOUND', `resource '${id}' is not configured`, { element: 'resource', id });
+  if (whereRunning(cib, id, nowSec).length === 0) {
+    throw new ClusterError('INVALID_ACTION', `resource '${id}' is not running, so there is nothing to restart`, { id });
+  }
+  const original = rsc.metaAttributes.flatMap((set) => set.nvpairs).find((nv) => nv.name === 'target-role')?.value;
+  const stopped = setMeta(cib, id, 'target-role', 'Stopped');
+  return {
+    stop: { cib: stopped === cib.xml ? cib : bumpEpoch(reparse(stopped)), message: `restart of ${id}: set target-role=Stopped` },
+    restore(current: Cib): CibEdit {
+      const root = setMeta(current, id, 'target-role', original);
+      return {
+        cib: root === current.xml ? current : bumpEpoch(reparse(root)),
+        message: original === undefined ? `restart of ${id}: removed target-role` : `restart of ${id}: set target-role=${original}`,
+      };
+    },
+  };
 }
 
 export function applyNodeAction(cib: Cib, action: NodeAction, node: string): CibEdit {

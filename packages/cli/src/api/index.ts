@@ -2,6 +2,6 @@ export { buildApi, serveApi, tokenMatches, toApiError, type ApiOptions, type Rou
 export { API_ERRORS, ApiError, type ApiErrorCode } from './errors.js';
 export * from './handle.js';
 export { MemoryClusterHandle, type MemoryHandleOptions } from './memory-handle.js';
-export { applyResourceAction, applyNodeAction, applyNodeAttribute, applyProperty, type CibEdit } from './cib-actions.js';
+export { applyResourceAction, applyNodeAction, applyNodeAttribute, applyProperty, restartPlan, type CibEdit, type RestartPlan } from './cib-actions.js';
 export { createMetrics, type VigilMetrics, type TransitionOutcome } from './metrics.js';
 export { resourceHealth, HEALTH_ROLES, type HealthRole, type ResourceHealth } from './routes/health.js';

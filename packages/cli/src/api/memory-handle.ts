@@ -1,5 +1,5 @@
 import { bumpEpoch, compareVersions, withConfigurationSection, withVersion, type Cib, type CibVersion, type XmlElement } from '@vigil/cib';
-import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction } from './cib-actions.js';
+import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction, restartPlan } from './cib-actions.js';
 import {
   ClusterError,
   type ActionOutcome,
@@ -119,6 +119,13 @@ export class MemoryClusterHandle implements ClusterHandle {
 
   async resourceAction(request: ResourceActionRequest): Promise<ActionOutcome> {
     this.check();
+    if (request.action === 'restart') {
+      // Nothing runs here, so the stop is over as soon as it is committed.
+      const plan = restartPlan(this.current, request.resource, this.opts.nowSec());
+      this.commit(plan.stop.cib, plan.stop.message);
+      const restore = plan.restore(this.current);
+      return { cibVersion: this.commit(restore.cib, restore.message), message: `restarted ${request.resource}` };
+    }
     const edit = applyResourceAction(this.current, request, this.opts.nowSec());
     return { cibVersion: this.commit(edit.cib, edit.message), message: edit.message };
   }
