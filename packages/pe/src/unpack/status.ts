@@ -84,17 +84,35 @@ function mapHistory(
       const n = Number(lrm.id.slice(base.length + 1));
       idx = Number.isInteger(n) ? n : undefined;
     } else {
-      const key = `${clone.id}@${node.name}`;
-      idx = cloneNodeInstance.get(key);
-      if (idx === undefined) {
-        const used = activeInstanceNodes.get(clone.id) ?? new Set<number>();
-        activeInstanceNodes.set(clone.id, used);
-        const wanted = Number(lrm.id.slice(base.length + 1));
+      // One instance per node; a member recorded again (under another
+      // number) while the node's instance already has it active is an
+      // extra copy: an orphan, under its recorded number when that is free
+      // and beyond clone-max.
+      const used = activeInstanceNodes.get(clone.id) ?? new Set<number>();
+      activeInstanceNodes.set(clone.id, used);
+      const nodeKey = `${clone.id}@${node.name}`;
+      const existing = cloneNodeInstance.get(nodeKey);
+      const taken = existing !== undefined && findMember(clone, base, existing)?.history.has(node.name) === true;
+      if (existing !== undefined && !taken) {
+        idx = existing;
+      } else if (existing !== undefined) {
+        // Extra copies recorded under the same number belong together.
+        const extraKey = `${nodeKey}#${lrm.id.slice(base.length)}`;
+        const extra = cloneNodeInstance.get(extraKey);
+        if (extra !== undefined && findMember(clone, base, extra)?.history.has(node.name) !== true) {
+          idx = extra;
+        } else {
+          const wanted = Number(lrm.id.slice(base.length + 1));
+          idx = Number.isInteger(wanted) && wanted >= clone.cloneMax && !used.has(wanted) ? wanted : clone.cloneMax;
+          while (used.has(idx)) idx++;
+          used.add(idx);
+          cloneNodeInstance.set(extraKey, idx);
+        }
+      } else {
         idx = 0;
         while (used.has(idx)) idx++;
-        void wanted;
         used.add(idx);
-        cloneNodeInstance.set(key, idx);
+        cloneNodeInstance.set(nodeKey, idx);
       }
     }
     if (idx === undefined) return;
