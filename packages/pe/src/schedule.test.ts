@@ -337,3 +337,11 @@ describe('placement ties', () => {
     expect(summary(xml)).toEqual(['Move r2 ( n1 -> n2 )', 'Move r4 ( n1 -> n2 )']);
   });
 });
+
+describe('anonymous clone history', () => {
+  it('a second active copy on one node is an orphan that is stopped', () => {
+    const copy = (n: number) => `<lrm_resource id="a:${n}" class="ocf" provider="heartbeat" type="Dummy">${started(`a:${n}`, 'n1')}</lrm_resource>`;
+    const xml = cib({ nodes: [{ name: 'n1', lrm: copy(0) + copy(3) }, { name: 'n2' }], resources: cloneOf('a-clone', dummy('a')) });
+    expect(summary(xml)).toEqual(['Start a:1 ( n2 )', 'Stop a:3 ( n1 ) due to node availability']);
+  });
+});
