@@ -648,13 +648,21 @@ function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
       const dep = edge.dependent;
       if (dep.variant === 'clone') continue;
       const dw = dep.allowed.get(node.name);
-      if (dw !== undefined && edge.score > 0) score = addScore(score, Math.round((dw * edge.score) / INFINITY));
+      // A dependent's preference steers promotion; where it cannot run does not forbid it.
+      if (dw !== undefined && dw > -INFINITY && edge.score > 0) score = addScore(score, Math.round((dw * edge.score) / INFINITY));
     }
     candidates.push({ inst, node, score, promotedNow, index });
   });
   candidates.sort((a, b) => b.score - a.score || Number(b.promotedNow) - Number(a.promotedNow) || a.index - b.index);
   const perNode = new Map<string, number>();
   let promoted = 0;
+  // Instances left promoted because they cannot be touched still take a promoted slot.
+  for (const inst of c.instances) {
+    const lead = leadOf(inst);
+    if (!lead || lead.managed || !lead.assigned || lead.nextRole !== 'Promoted') continue;
+    promoted++;
+    perNode.set(lead.assigned.name, (perNode.get(lead.assigned.name) ?? 0) + 1);
+  }
   const wanted = c.targetRole !== 'Unpromoted';
   for (const cand of candidates) {
     if (!wanted || promoted >= c.promotedMax || cand.score < 0) break;
