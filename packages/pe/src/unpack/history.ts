@@ -224,9 +224,10 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
       setRole(h, 'Promoted');
       return;
     case 'demote':
-      // A failed demote is recovered from the unpromoted role.
+      // A failed demote is recovered from the unpromoted role, unless the
+      // failure blocks the resource where it is (then it stays promoted).
       h.failed = true;
-      setRole(h, 'Unpromoted');
+      setRole(h, onFail === 'block' ? 'Promoted' : 'Unpromoted');
       return;
     case 'monitor':
       if (op.rcCode === RC.NOT_RUNNING && (op.opStatus === OP_STATUS.DONE || op.opStatus === OP_STATUS.ERROR)) {
