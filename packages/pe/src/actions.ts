@@ -66,6 +66,10 @@ export interface ActionOrdering {
    * active (its stop then drives what happens through the reverse order).
    */
   readonly stopsThen: boolean;
+  /** The reason `then` gets when `first` cannot run, instead of "unrunnable FIRST". */
+  readonly blockReason?: string;
+  /** Only carries runnability: not an ordering the graph needs. */
+  readonly noEdge?: boolean;
 }
 
 /** "then" actions that may run once `min` of the `firsts` can (require-all=false, clone-min). */
@@ -88,6 +92,7 @@ export interface ActionSet {
 }
 
 const DEFAULT_TIMEOUT_MS = 20_000;
+const INFINITY_SCORE = 1_000_000;
 
 function opTimeout(p: PrimitiveRsc | undefined, task: string, intervalMs: number, defaultMs: number): number {
   if (!p) return DEFAULT_TIMEOUT_MS;
@@ -171,6 +176,8 @@ export class ActionBuilder {
       impliesFirst: flags.impliesFirst ?? false,
       runnableLeft: flags.runnableLeft ?? false,
       stopsThen: flags.stopsThen ?? true,
+      ...(flags.blockReason ? { blockReason: flags.blockReason } : {}),
+      ...(flags.noEdge ? { noEdge: true } : {}),
       ...(flags.label ? { label: flags.label } : {}),
       ...(flags.thenLabel ? { thenLabel: flags.thenLabel } : {}),
     });
@@ -364,6 +371,28 @@ function groupEdge(children: PrimitiveRsc[], task: string): PrimitiveRsc[] {
 
 function groupLast(children: PrimitiveRsc[]): PrimitiveRsc | undefined {
   return children[children.length - 1];
+}
+
+/**
+ * A mandatory colocation of the promoted role with a primary: where the
+ * primary cannot start, the instance there cannot be promoted.
+ */
+export function blockPromotionWithPrimary(ws: WorkingSet, b: ActionBuilder): void {
+  for (const c of ws.resources) {
+    if (c.variant !== 'clone' || !c.promotable) continue;
+    for (const edge of c.colocationsAsDependent) {
+      if (edge.dependentRole !== 'Promoted' || edge.score < INFINITY_SCORE || edge.primary.variant !== 'primitive') continue;
+      const primary = edge.primary;
+      const start = primary.assigned ? b.byKey.get(keyOf(primary, 'start', primary.assigned)) : undefined;
+      if (!start) continue;
+      for (const p of allPrimitivesOf(c)) {
+        if (p.assigned !== primary.assigned) continue;
+        for (const promote of b.of(p, 'promote')) {
+          b.order(start, promote, { runnableLeft: true, blockReason: `colocation with ${primary.id}`, noEdge: true });
+        }
+      }
+    }
+  }
 }
 
 /** Implicit orderings inside groups and clones. */
@@ -576,7 +605,7 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
         makeRequired(first, `required ${o.thenLabel ?? `${then.rsc?.id ?? ''} ${then.task}`}`, set, touched);
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
-        makeUnrunnable(then, `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen, touched);
+        makeUnrunnable(then, o.blockReason ?? `unrunnable ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, o.stopsThen, touched);
       }
     }
     const pending = [...queuedJoins];

@@ -629,20 +629,23 @@ function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
     const promotedNow = lead.history.get(node.name)?.role === 'Promoted';
     let score = promotionScore(c, inst, node);
     const roleScore = c.promotedScores.get(node.name);
-    // Without any promotion preference (agent score or Promoted-role
-    // location) an instance is not promoted, unless it already is.
-    if (score === undefined && roleScore === undefined && !promotedNow) return;
-    score ??= 0;
-    if (roleScore !== undefined) score = addScore(score, roleScore);
+    // Promoted-role colocations: the promoted instance goes with (or away from) its primary.
+    let coloc: number | undefined;
     for (const edge of c.colocationsAsDependent) {
       if (edge.dependentRole !== 'Promoted') continue;
       assign(edge.primary, ctx);
       const targets = primaryNodes(edge.primary, edge.primaryRole);
       const m = matchesAny(node, targets, edge.nodeAttribute);
-      if (edge.score >= INFINITY && !m) score = -INFINITY;
-      else if (edge.score <= -INFINITY && m) score = -INFINITY;
-      else if (m) score = addScore(score, edge.score);
+      if (edge.score >= INFINITY && !m) coloc = -INFINITY;
+      else if (edge.score <= -INFINITY && m) coloc = -INFINITY;
+      else if (m) coloc = addScore(coloc ?? 0, edge.score);
     }
+    // Without any promotion preference (agent score, Promoted-role location
+    // or colocation) an instance is not promoted, unless it already is.
+    if (score === undefined && roleScore === undefined && !promotedNow && !(coloc !== undefined && coloc >= INFINITY)) return;
+    score ??= 0;
+    if (roleScore !== undefined) score = addScore(score, roleScore);
+    if (coloc !== undefined) score = addScore(score, coloc);
     for (const edge of c.colocationsAsPrimary) {
       if (edge.primaryRole !== 'Promoted' || !edge.influence) continue;
       const dep = edge.dependent;

@@ -11,6 +11,7 @@ import { assignResources, type ScoreTrace } from './assign.js';
 import {
   ActionBuilder,
   applyResourceOrder,
+  blockPromotionWithPrimary,
   inhibitInterleaved,
   markUnmigrateable,
   createPrimitiveActions,
@@ -282,6 +283,7 @@ function buildActions(ws: WorkingSet): ActionSet {
   for (const r of ws.resources) orderMembers(r, b);
   inhibitInterleaved(orders);
   for (const o of orders) applyResourceOrder(o, b);
+  blockPromotionWithPrimary(ws, b);
   addProbes(ws, b);
   const set = b.result();
   propagate(set, ws);

@@ -80,6 +80,9 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     }
     if (nextRole === 'Promoted') {
       const promote = find(set, p, 'promote', target);
+      if (promote && !promote.runnable && promote.reason?.startsWith('colocation with ')) {
+        return line('Promote', p, details(undefined, 'Stopped', target, 'Promoted'), ` due to ${promote.reason} (blocked)`);
+      }
       if (promote && !promote.runnable) return line('Start', p, target.name);
       return line('Promote', p, details(undefined, 'Stopped', target, 'Promoted'));
     }

@@ -50,6 +50,7 @@ export function produceGraph(ws: WorkingSet, set: ActionSet): TransitionGraph {
   const edges: [number, number][] = [];
   const seen = new Set<string>();
   for (const o of set.orderings) {
+    if (o.noEdge) continue;
     const f = ids.get(o.first);
     const t = ids.get(o.then);
     if (f === undefined || t === undefined) continue;
