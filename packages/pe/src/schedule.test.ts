@@ -345,3 +345,20 @@ describe('anonymous clone history', () => {
     expect(summary(xml)).toEqual(['Start a:1 ( n2 )', 'Stop a:3 ( n1 ) due to node availability']);
   });
 });
+
+describe('promotion', () => {
+  it('a mandatory promoted-role colocation promotes with the primary, blocked where the primary cannot start', () => {
+    const disabled = dummy('c', '<meta_attributes id="c-m"><nvpair id="c-tr" name="target-role" value="Stopped"/></meta_attributes>');
+    const xml = cib({
+      nodes: [{ name: 'n1' }, { name: 'n2' }],
+      resources: cloneOf('p-clone', dummy('p'), { promotable: 'true' }) + dummy('a') + disabled,
+      constraints:
+        '<rsc_colocation id="c1" rsc="p-clone" rsc-role="Promoted" with-rsc="a" score="INFINITY"/><rsc_order id="o" first="c" then="a"/>',
+    });
+    const lines = summary(xml);
+    const aLine = lines.find((l) => l.startsWith('Start a ('))!;
+    expect(aLine).toMatch(/due to unrunnable c start \(blocked\)$/);
+    const node = /\( (n\d) \)/.exec(aLine)![1];
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Promote p:\\d \\( Stopped -> Promoted ${node} \\) due to colocation with a \\(blocked\\)$`)));
+  });
+});
