@@ -454,6 +454,18 @@ describe('metrics', () => {
     ]) {
       expect(lines).toContain(line);
     }
+    await app.inject({ url: '/resources/ghost', headers: auth });
+    await app.inject({ url: '/resources/vip', headers: auth });
+    await app.inject({ url: '/nowhere/12345' });
+    const after = (await app.inject({ url: '/metrics', headers: auth })).body.split('\n');
+    for (const line of [
+      'vigil_api_requests_total{method="GET",route="/metrics",status="200"} 1',
+      'vigil_api_requests_total{method="GET",route="/resources/:id",status="404"} 1',
+      'vigil_api_requests_total{method="GET",route="/resources/:id",status="200"} 1',
+      'vigil_api_requests_total{method="GET",route="(no route)",status="401"} 1',
+    ]) {
+      expect(after).toContain(line);
+    }
   });
 
   it('drops series of resources that are no longer active, and keeps registries apart', async () => {

@@ -136,6 +136,10 @@ export async function buildApi(handle: ClusterHandle, opts: ApiOptions): Promise
     }
   });
 
+  app.addHook('onResponse', async (req, reply) => {
+    app.vigilMetrics.observeRequest(req.method, req.routeOptions.url ?? '(no route)', reply.statusCode);
+  });
+
   app.setErrorHandler((err, req, reply) => {
     const apiErr = toApiError(err);
     if (apiErr.code === 'VIGIL_API_INTERNAL') req.log.error({ err }, 'request failed');

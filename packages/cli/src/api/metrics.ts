@@ -16,6 +16,8 @@ export interface VigilMetrics {
   observeTransition(durationMs: number, outcome: TransitionOutcome): void;
   /** Refresh the cluster gauges from a status seen from `localNode`. */
   update(status: ClusterStatus, localNode: string): void;
+  /** Count one API request by route pattern (never the raw URL, which would make unbounded series). */
+  observeRequest(method: string, route: string, statusCode: number): void;
 }
 
 /** Transition durations: 10 ms to 5 min, where recoveries land. */
@@ -74,8 +76,18 @@ export function createMetrics(): VigilMetrics {
     ...r,
   });
 
+  const requests = new Counter({
+    name: 'vigil_api_requests_total',
+    help: 'HTTP API requests answered, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    ...r,
+  });
+
   return {
     registry,
+    observeRequest(method, route, statusCode) {
+      requests.inc({ method, route, status: String(statusCode) });
+    },
     observeTransition(durationMs, outcome) {
       if (!Number.isFinite(durationMs) || durationMs < 0) return;
       transitions.inc({ outcome });
