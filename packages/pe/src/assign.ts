@@ -539,19 +539,22 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
   const canUse = (node: SchedNode, w: Weights, inst: PrimitiveRsc | GroupRsc): boolean =>
     canRunResources(node) && (w.get(node.name) ?? -INFINITY) >= 0 && (perNode.get(node.name) ?? 0) < c.cloneNodeMax && fits(node, inst);
 
+  const availableNodes = ws.nodes.filter((n) => canRunResources(n)).length || 1;
+  const toPlace = Math.min(c.cloneMax, availableNodes * c.cloneNodeMax);
+  const fairShare = Math.max(1, Math.ceil(toPlace / availableNodes));
+  // Instances stay where they run, but no node keeps more than its fair
+  // share while others could take some (the rest are placed below).
   for (const inst of running) {
     const lead = leadOf(inst)!;
     const cur = lead.runningOn[0]!;
     const w = weightsOf.get(inst)!;
+    if ((perNode.get(cur.name) ?? 0) >= fairShare) continue;
     if (cloneWanted && wantsToRun(inst) && lead.runningOn.length === 1 && canUse(cur, w, inst)) {
       placed.set(inst, cur);
       reserve(cur, inst);
       perNode.set(cur.name, (perNode.get(cur.name) ?? 0) + 1);
     }
   }
-  const availableNodes = ws.nodes.filter((n) => canRunResources(n)).length || 1;
-  const toPlace = Math.min(c.cloneMax, availableNodes * c.cloneNodeMax);
-  const fairShare = Math.max(1, Math.ceil(toPlace / availableNodes));
   const pending = [...running.filter((i) => !placed.has(i)), ...stopped];
   let count = placed.size;
   for (const pass of [Math.min(fairShare, c.cloneNodeMax), c.cloneNodeMax]) {
