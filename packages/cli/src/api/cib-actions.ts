@@ -48,12 +48,17 @@ function withNvpair(owner: XmlElement, setName: string, setId: string, name: str
   const existing = set.children.find((c) => c.name === 'nvpair' && c.attrs.name === name);
   if (existing?.attrs.value === value && (existing !== undefined || value === undefined)) return owner;
   const pairs = set.children.filter((c) => !(c.name === 'nvpair' && c.attrs.name === name));
-  if (value !== undefined) pairs.push(el('nvpair', { id: `${set.attrs.id ?? setId}-${name}`, name, value }));
+  if (value !== undefined) pairs.push(el('nvpair', { id: safeId(`${set.attrs.id ?? setId}-${name}`), name, value }));
   const children = [...owner.children];
   if (idx >= 0) children[idx] = withChildren(set, pairs);
   else if (value !== undefined) children.unshift(withChildren(set, pairs));
   else return owner;
   return withChildren(owner, children);
+}
+
+/** Generated ids must be XML ids even when a node or instance name is not ("db:0", "10.0.0.5" is fine). */
+function safeId(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
 function constraintsOf(root: XmlElement): XmlElement | undefined {
@@ -99,7 +104,7 @@ function promotableCloneOf(cib: Cib, id: string): string | undefined {
 function setMeta(cib: Cib, id: string, name: string, value: string | undefined): XmlElement {
   return rewriteCib(cib, (e) => {
     if (e.attrs.id !== id || !['primitive', 'group', 'clone', 'bundle', 'master'].includes(e.name)) return e;
-    return withNvpair(e, 'meta_attributes', `${id}-meta_attributes`, name, value);
+    return withNvpair(e, 'meta_attributes', safeId(`${id}-meta_attributes`), name, value);
   });
 }
 
@@ -161,7 +166,7 @@ export function applyResourceAction(cib: Cib, req: ResourceActionRequest, nowSec
       throw new ClusterError('INVALID_ACTION', `restart of '${id}' is a stop and a start with a wait between: use restartPlan`, { id });
     case 'move': {
       const node = requireNode(cib, req.node, 'move');
-      const cid = `cli-prefer-${id}`;
+      const cid = safeId(`cli-prefer-${id}`);
       return {
         cib: config(withLocation(cib, { id: cid, rsc: id, node, score: 'INFINITY', role: 'Started' })),
         message: `added ${cid}: ${id} prefers ${node}`,
@@ -171,7 +176,7 @@ export function applyResourceAction(cib: Cib, req: ResourceActionRequest, nowSec
       const node = requireNode(cib, req.node, 'promote-on');
       const clone = promotableCloneOf(cib, id);
       if (!clone) throw new ClusterError('INVALID_ACTION', `resource '${id}' is not in a promotable clone`, { id });
-      const cid = `cli-prefer-${clone}`;
+      const cid = safeId(`cli-prefer-${clone}`);
       return {
         cib: config(withLocation(cib, { id: cid, rsc: clone, node, score: 'INFINITY', role: 'Promoted' })),
         message: `added ${cid}: ${clone} promoted on ${node}`,
@@ -191,7 +196,7 @@ export function applyResourceAction(cib: Cib, req: ResourceActionRequest, nowSec
         node = running[0]!;
       }
       requireNode(cib, node, 'ban');
-      const cid = `cli-ban-${id}-on-${node}`;
+      const cid = safeId(`cli-ban-${id}-on-${node}`);
       return {
         cib: config(withLocation(cib, { id: cid, rsc: id, node, score: '-INFINITY' })),
         message: `added ${cid}: ${id} may not run on ${node}`,
