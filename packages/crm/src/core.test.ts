@@ -213,6 +213,26 @@ describe('the replicated CIB', () => {
   });
 });
 
+describe('node lifecycle', () => {
+  it('a clean shutdown leaves a node lost; a vanished node is unclean', () => {
+    const h = harness(three);
+    h.until(() => h.acting().length === 1, 5000);
+    const dc = h.acting()[0]!;
+    const [quitter, vanisher] = [1, 2, 3].filter((id) => id !== dc) as [number, number];
+    h.until(() => h.cluster.nodes.get(dc)!.core!.nodeStates()[quitter] === 'member' && h.cluster.nodes.get(dc)!.core!.nodeStates()[vanisher] === 'member', 2000);
+    const node = h.cluster.nodes.get(quitter)!;
+    node.core!.leave(h.cluster.localMs(node));
+    h.cluster.drain(node);
+    h.cluster.runUntil(h.cluster.nowMs + 20, 10);
+    h.cluster.crash(quitter);
+    h.until(() => h.cluster.nodes.get(dc)!.core!.nodeStates()[quitter] === 'lost', 2000);
+    h.cluster.start(quitter);
+    h.until(() => h.cluster.nodes.get(dc)!.core!.nodeStates()[quitter] === 'member', 3000);
+    h.cluster.crash(vanisher);
+    h.until(() => h.cluster.nodes.get(dc)!.core!.nodeStates()[vanisher] === 'unclean', 2000);
+  });
+});
+
 describe('two_node clusters', () => {
   const two: QuorumConfig = { nodes: [{ id: 1 }, { id: 2 }], twoNode: true };
 

@@ -305,6 +305,19 @@ export class CrmCore<D> {
   }
 
   /**
+   * This node is shutting down cleanly: stop acting at once and tell every
+   * peer, so they record it as lost rather than unclean. Send the batch, then stop.
+   */
+  leave(nowMs: number): void {
+    this.nowMs = Math.max(this.nowMs, nowMs);
+    if (this.role !== 'follower') this.becomeFollower(this.hard.term, null);
+    for (const peer of this.quorum.nodeIds) {
+      if (peer !== this.id) this.messages.push({ type: 'leave', from: this.id, to: peer, term: this.hard.term });
+    }
+    this.noteActing();
+  }
+
+  /**
    * Sets a node attribute through the DC. With dampenMs, changes inside the
    * window are coalesced and only the last value is written when it closes.
    */
@@ -361,11 +374,13 @@ export class CrmCore<D> {
       // commits need it, even before the membership view says it is back.
       this.fencedPeers.delete(message.from);
       this.fenceRequested.delete(message.from);
-      this.lifecycle(message.from, { type: 'JOIN' });
     }
+    const state = this.lifecycles.state(message.from);
+    if (message.type !== 'leave' && (state === 'lost' || state === 'unclean' || state === 'fenced')) this.lifecycle(message.from, { type: 'JOIN' });
     if (message.type === 'vote') return this.onVoteRequest(message);
     if (message.type === 'prevote') return this.onPreVoteRequest(message);
     if (message.type === 'prevote-reply') return this.onPreVoteReply(message);
+    if (message.type === 'leave') return this.onPeerShutdown(message.from);
     if (message.term > this.hard.term) {
       const leader = message.type === 'append' ? message.from : null;
       this.becomeFollower(message.term, leader);

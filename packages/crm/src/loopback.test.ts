@@ -122,6 +122,24 @@ describe('crm on real processes over loopback UDP', () => {
     });
   });
 
+  it('a node stopped cleanly is recorded as lost, not unclean, and the DC carries on', async () => {
+    const cluster = await startCluster(3);
+    const [dcId] = await waitFor('one acting DC', async () => {
+      const acting = await actingDcs(cluster);
+      return acting.length === 1 ? acting : null;
+    });
+    const dc = cluster[dcId! - 1]!;
+    const quitter = cluster.find((p) => p !== dc)!;
+    const quitterId = cluster.indexOf(quitter) + 1;
+    await waitFor('everyone a member', async () => Object.values((await dc.status()).nodes).every((s) => s === 'member'));
+    const exited = new Promise((resolve) => quitter.child.once('exit', resolve));
+    quitter.send({ cmd: 'stop' });
+    await exited;
+    expect(quitter.child.exitCode).toBe(0);
+    await waitFor('the DC to record a clean leave', async () => (await dc.status()).nodes[quitterId] === 'lost');
+    expect((await dc.status()).actingDc).toBe(true);
+  });
+
   it('two_node: one node alone waits for its peer; after the peer dies the survivor fences it and carries on', async () => {
     const [a, b] = await startCluster(2, { twoNode: true });
     await waitFor('one acting DC', async () => (await actingDcs([a!, b!])).length === 1);

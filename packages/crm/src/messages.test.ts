@@ -8,6 +8,7 @@ const samples: CrmMessage<{ x: number }>[] = [
   { type: 'append', from: 1, to: 3, term: 3, round: 18, entry: null, commitIndex: 10 },
   { type: 'append-reply', from: 3, to: 1, term: 3, round: 18, ok: true, lastTerm: 3, lastIndex: 10 },
   { type: 'propose', from: 2, to: 1, term: 3, origin: '2.ab', seq: 5, change: { kind: 'attribute', node: 'n2', name: 'pingd', value: null } },
+  { type: 'leave', from: 2, to: 3, term: 9 },
   { type: 'prevote', from: 4, to: 1, term: 8, lastTerm: 7, lastIndex: 30 },
   { type: 'prevote-reply', from: 1, to: 4, term: 8, granted: false },
   { type: 'propose-reply', from: 1, to: 2, term: 3, origin: '2.ab', seq: 5, result: { ok: false, code: 'VIGIL_CRM_STALE_VERSION', message: 'stale' } },

@@ -75,7 +75,12 @@ export interface PreVoteReply extends Envelope {
   readonly granted: boolean;
 }
 
-export type CrmMessage<D> = VoteRequest | VoteReply | Append<D> | AppendReply | Propose<D> | ProposeReply | PreVoteRequest | PreVoteReply;
+/** "I am shutting down cleanly": peers mark the sender lost, not unclean, so it is not fenced. */
+export interface Leave extends Envelope {
+  readonly type: 'leave';
+}
+
+export type CrmMessage<D> = VoteRequest | VoteReply | Append<D> | AppendReply | Propose<D> | ProposeReply | PreVoteRequest | PreVoteReply | Leave;
 
 export const CHANNEL = 'crm';
 
@@ -92,6 +97,7 @@ const NUMBER_FIELDS: Record<CrmMessage<unknown>['type'], readonly string[]> = {
   'propose-reply': ['seq'],
   prevote: ['lastTerm', 'lastIndex'],
   'prevote-reply': [],
+  leave: [],
 };
 
 export function decodeMessage<D>(text: string): CrmMessage<D> {

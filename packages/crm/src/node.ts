@@ -259,10 +259,25 @@ export class CrmNode<D = string> extends EventEmitter<CrmNodeEvents<D>> {
     this.pump();
   }
 
+  /** Clean shutdown: stop acting, tell peers (they record this node as lost, not unclean), then stop. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.stopped = true;
+    this.stopped = true; // no more ticks or inputs: nothing may restart a campaign now
     if (this.timer) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.core.leave(this.clock.now());
+    const farewells: Promise<void>[] = [];
+    for (let round = 0; round < 64 && this.core.hasReady(); round++) {
+      const batch = this.core.ready();
+      if (batch.persist) this.store.save(batch.persist);
+      for (const m of batch.messages) farewells.push(this.transport.send(m.to, CHANNEL, encodeMessage(m)).catch(() => undefined));
+      for (const event of batch.events) this.handleEvent(event);
+      this.core.advance();
+    }
+    // Bounded: a peer that does not ack within a second learns of it from the view instead.
+    let timer: TimerHandle | null = null;
+    await Promise.race([Promise.all(farewells), new Promise<void>((resolve) => (timer = this.clock.setTimer(1000, resolve)))]);
+    if (timer) this.clock.clearTimer(timer);
     for (const settle of this.waiting.values()) settle({ ok: false, code: 'VIGIL_CRM_NO_DC', message: 'crm node stopped before the change was confirmed' });
     this.waiting.clear();
     await this.transport.stop();
