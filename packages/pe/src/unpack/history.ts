@@ -18,7 +18,7 @@ export const RC = {
   DEGRADED_PROMOTED: 191,
 } as const;
 
-/** Execution status of an op record (op-status). */
+/** Execution status of an op record (op-status): Pacemaker's on-disk numbering, as in @vigil/ra's OpStatus. */
 export const OP_STATUS = {
   PENDING: -1,
   DONE: 0,
@@ -26,11 +26,13 @@ export const OP_STATUS = {
   TIMEOUT: 2,
   NOT_SUPPORTED: 3,
   ERROR: 4,
-  NOT_INSTALLED: 5,
-  NOT_CONNECTED: 6,
-  INVALID: 7,
-  ERROR_HARD: 8,
-  ERROR_FATAL: 9,
+  ERROR_HARD: 5,
+  ERROR_FATAL: 6,
+  NOT_INSTALLED: 7,
+  NOT_CONNECTED: 8,
+  INVALID: 9,
+  NO_FENCE_DEVICE: 10,
+  NO_SECRETS: 11,
 } as const;
 
 /** The target rc recorded in a transition key "action:transition:target-rc:uuid". */
@@ -174,7 +176,8 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
 
   const severity = severityOf(op);
   const onFail = onFailFor(task, op.intervalMs, ctx.ops, ctx.options);
-  if (onFail === 'ignore') {
+  // An agent that is not installed cannot be pretended to be running.
+  if (onFail === 'ignore' && op.opStatus !== OP_STATUS.NOT_INSTALLED) {
     // The failure is recorded but changes nothing: a monitor that failed
     // (even one finding it stopped) leaves the resource as it was.
     if (task !== 'monitor') applySuccess(h, op, task, isProbe);
