@@ -29,6 +29,8 @@ const RENAMED: ReadonlyArray<readonly [string, string]> = [
   ['stonith-action', 'fencing-action'],
   ['stonith-timeout', 'fencing-timeout'],
   ['stonith-watchdog-timeout', 'fencing-watchdog-timeout'],
+  ['stop-orphan-resources', 'stop-removed-resources'],
+  ['stop-orphan-actions', 'cancel-removed-actions'],
 ];
 
 export function readClusterOptions(raw: Readonly<Record<string, string>>): ClusterOptions {
@@ -52,8 +54,8 @@ export function readClusterOptions(raw: Readonly<Record<string, string>>): Clust
     symmetricCluster: bool('symmetric-cluster', true),
     noQuorumPolicy: (['stop', 'freeze', 'ignore', 'demote', 'fence', 'suicide'].includes(nqp) ? nqp : 'stop') as ClusterOptions['noQuorumPolicy'],
     maintenanceMode: bool('maintenance-mode', false),
-    stopOrphanResources: bool('stop-orphan-resources', true),
-    stopOrphanActions: bool('stop-orphan-actions', true),
+    stopOrphanResources: bool('stop-removed-resources', true),
+    stopOrphanActions: bool('cancel-removed-actions', true),
     startFailureIsFatal: bool('start-failure-is-fatal', true),
     startupFencing: bool('startup-fencing', true),
     placementStrategy: (['default', 'utilization', 'minimal', 'balanced'].includes(ps) ? ps : 'default') as ClusterOptions['placementStrategy'],

@@ -120,6 +120,10 @@ export function unpack(cib: Cib, nowSec: number): WorkingSet {
   };
   unpackStatus(cib, { ws, resources, primitives, rctx, failedOps });
   for (const p of primitives) inheritParentParams(p);
+  // stop-removed-resources=false: what is no longer configured is left running, unmanaged.
+  if (!options.stopOrphanResources) {
+    for (const p of primitives) if (p.orphan && p.parent === undefined) p.managed = false;
+  }
   // Resources on nodes in maintenance are left alone.
   for (const p of primitives) {
     if (p.runningOn.some((n) => n.maintenance)) p.managed = false;
