@@ -378,6 +378,17 @@ function groupLast(children: PrimitiveRsc[]): PrimitiveRsc | undefined {
  * primary cannot start, the instance there cannot be promoted.
  */
 export function blockPromotionWithPrimary(ws: WorkingSet, b: ActionBuilder): void {
+  // Likewise a primitive that must run with a primitive cannot start where that one cannot.
+  for (const dep of ws.primitives) {
+    for (const edge of dep.colocationsAsDependent) {
+      if (edge.score < INFINITY_SCORE || edge.dependentRole || edge.primaryRole || edge.primary.variant !== 'primitive') continue;
+      const primary = edge.primary;
+      if (!primary.assigned || dep.assigned !== primary.assigned) continue;
+      const start = b.byKey.get(keyOf(primary, 'start', primary.assigned));
+      const depStart = b.byKey.get(keyOf(dep, 'start', dep.assigned));
+      b.order(start, depStart, { runnableLeft: true, blockReason: `colocation with ${primary.id}`, noEdge: true });
+    }
+  }
   for (const c of ws.resources) {
     if (c.variant !== 'clone' || !c.promotable) continue;
     for (const edge of c.colocationsAsDependent) {
@@ -435,7 +446,7 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
   }
   // A first that is active and going away entirely acts through the reverse order instead.
   const firstPrims = allPrimitivesOf(o.first);
-  const firstActive = firstPrims.some((p) => p.runningOn.length > 0) && firstPrims.every((p) => p.runningOn.length === 0 || p.assigned === null);
+  const firstActive = !cloneFirst && firstPrims.some((p) => p.runningOn.length > 0) && firstPrims.every((p) => p.runningOn.length === 0 || p.assigned === null);
   const undone = INVERSE_TASK[o.thenAction];
   const thenLabel = o.reversed && undone ? `${o.then.id} ${o.then.variant === 'primitive' ? undone : PSEUDO_DONE[undone] ?? undone}` : undefined;
   for (const t of thens) {
@@ -458,6 +469,15 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
       if (!anyActive && t.runnable) {
         t.runnable = false;
         t.reason ??= `unrunnable ${cloneFirst.id} ${o.firstAction === 'start' ? 'running' : o.firstAction}`;
+        // What runs after a clone that will run nowhere stops (symmetrical orders only).
+        const p = t.rsc;
+        if (o.symmetrical && t.task === 'start' && p?.variant === 'primitive' && t.node) {
+          const stop = b.byKey.get(keyOf(p, 'stop', t.node));
+          if (stop && !stop.required) {
+            stop.required = true;
+            stop.reason = t.reason;
+          }
+        }
       }
     }
   }
