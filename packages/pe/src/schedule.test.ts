@@ -362,3 +362,18 @@ describe('promotion', () => {
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^Promote p:\\d \\( Stopped -> Promoted ${node} \\) due to colocation with a \\(blocked\\)$`)));
   });
 });
+
+describe('mandatory colocation and runnability', () => {
+  it('a dependent stops with its primary when the primary cannot start', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('central', [started('central', 'n1')]) + lrmResource('engine', [started('engine', 'n1')]) + lrmResource('k', [started('k', 'n1')]) }],
+      resources: cloneOf('k-clone', dummy('k'), { 'target-role': 'Stopped' }) + dummy('central') + dummy('engine'),
+      constraints: '<rsc_order id="o" first="k-clone" then="central"/><rsc_colocation id="c" rsc="engine" with-rsc="central" score="INFINITY"/>',
+    });
+    expect(summary(xml)).toEqual([
+      'Stop central ( n1 ) due to unrunnable k-clone running',
+      'Stop engine ( n1 ) due to colocation with central',
+      'Stop k:0 ( n1 ) due to node availability',
+    ]);
+  });
+});
