@@ -618,10 +618,12 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
         head = 0;
       }
       const { first, then } = o;
-      if (o.impliesThen && first.required && (first.runnable || first.node !== undefined) && !then.required && then.rsc) {
+      // A start that is the tail of a live migration restarts nothing after it.
+      if (o.impliesThen && first.required && (first.runnable || first.node !== undefined) && !(first.pseudo && first.task === 'start') && !then.required && then.rsc) {
         makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, touched);
       }
-      if (o.impliesFirst && then.required && !first.required && first.rsc) {
+      // Nor does the stop that ends a live migration stop what depends on it.
+      if (o.impliesFirst && then.required && !first.required && first.rsc && !(then.task === 'stop' && then.rsc && set.byKey.get(keyOf(then.rsc, 'migrate_to'))?.required)) {
         makeRequired(first, `required ${o.thenLabel ?? `${then.rsc?.id ?? ''} ${then.task}`}`, set, touched);
       }
       if (o.runnableLeft && !first.runnable && then.runnable && !(first.task === 'start' && !first.required && first.node && isActiveOn(first))) {
