@@ -47,6 +47,11 @@ function assignmentScores(r: Rsc, ws: WorkingSet): { current: number | undefined
   if (prims.length === 0) return { current: undefined, best: 0 };
   const total = new Map<string, number>();
   for (const p of prims) for (const [n, v] of primitiveWeights(p, ws)) total.set(n, addScore(total.get(n) ?? 0, v));
+  // A node that could never hold it (even empty) does not count as a place for it.
+  const own = ownUtilization(r, ws);
+  for (const node of ws.nodes) {
+    if (Object.entries(own).some(([k, v]) => v > 0 && v > (node.utilization[k] ?? 0))) total.set(node.name, -INFINITY);
+  }
   const cur = prims[0]!.runningOn[0];
   let best = -INFINITY;
   for (const v of total.values()) best = Math.max(best, v);
