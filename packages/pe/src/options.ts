@@ -1,4 +1,4 @@
-import { INFINITY } from '@vigil/cib';
+import { INFINITY, parseDurationMs } from '@vigil/cib';
 
 /**
  * Cluster options the scheduler reads, with Pacemaker's defaults. Pacemaker
@@ -19,6 +19,8 @@ export interface ClusterOptions {
   readonly stopAllResources: boolean;
   readonly concurrentFencing: boolean;
   readonly shutdownLock: boolean;
+  /** shutdown-lock-limit in seconds; 0 means locks last until the node returns. */
+  readonly shutdownLockLimitSec: number;
   readonly nodeHealthStrategy: string;
   readonly clusterName?: string;
   readonly batchLimit: number;
@@ -62,10 +64,20 @@ export function readClusterOptions(raw: Readonly<Record<string, string>>): Clust
     stopAllResources: bool('stop-all-resources', false),
     concurrentFencing: bool('concurrent-fencing', true),
     shutdownLock: bool('shutdown-lock', false),
+    shutdownLockLimitSec: durationSec(get('shutdown-lock-limit')),
     nodeHealthStrategy: get('node-health-strategy') ?? 'none',
     clusterName: get('cluster-name'),
     batchLimit: Number.isFinite(batch) ? batch : 0,
   };
+}
+
+function durationSec(text: string | undefined): number {
+  if (text === undefined) return 0;
+  try {
+    return Math.floor(parseDurationMs(text) / 1000);
+  } catch {
+    return 0;
+  }
 }
 
 export function isTrue(value: string | undefined): boolean {

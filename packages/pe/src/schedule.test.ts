@@ -377,3 +377,14 @@ describe('mandatory colocation and runnability', () => {
     ]);
   });
 });
+
+describe('shutdown-lock', () => {
+  it('keeps what ran on a cleanly stopped node from starting elsewhere until the lock expires', () => {
+    const locked = (since: number) =>
+      `<lrm_resource id="web" class="ocf" provider="heartbeat" type="Dummy" shutdown-lock="${since}">${started('web', 'n2')}<lrm_rsc_op id="web_stop_0" operation="stop" interval="0" call-id="3" rc-code="0" op-status="0" transition-key="1:1:0:abc" on_node="n2"/></lrm_resource>`;
+    const xml = (since: number) =>
+      cib({ props: { 'shutdown-lock': 'true', 'shutdown-lock-limit': '5m' }, nodes: [{ name: 'n1' }, { name: 'n2', state: 'down', lrm: locked(since) }], resources: dummy('web') });
+    expect(summary(xml(NOW - 60))).toEqual([]);
+    expect(summary(xml(NOW - 600))).toEqual(['Start web ( n1 )']);
+  });
+});

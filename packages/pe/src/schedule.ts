@@ -1,4 +1,4 @@
-import { unpackNvSets, type Cib } from '@vigil/cib';
+import { INFINITY, unpackNvSets, type Cib } from '@vigil/cib';
 import { readClusterOptions } from './options.js';
 import { unpackNodes } from './unpack/nodes.js';
 import { unpackResources, type ResourceContext } from './unpack/resources.js';
@@ -120,6 +120,7 @@ export function unpack(cib: Cib, nowSec: number): WorkingSet {
   };
   unpackStatus(cib, { ws, resources, primitives, rctx, failedOps });
   for (const p of primitives) inheritParentParams(p);
+  applyShutdownLocks(ws);
   // stop-removed-resources=false: what is no longer configured is left running, unmanaged.
   if (!options.stopOrphanResources) {
     for (const p of primitives) if (p.orphan && p.parent === undefined) p.managed = false;
@@ -129,6 +130,38 @@ export function unpack(cib: Cib, nowSec: number): WorkingSet {
     if (p.runningOn.some((n) => n.maintenance)) p.managed = false;
   }
   return ws;
+}
+
+/**
+ * shutdown-lock: what was active on a node that shut down cleanly may run
+ * only there until it rejoins (or shutdown-lock-limit passes). Locks come
+ * from the shutdown-lock time recorded with the resource's history, and
+ * from nodes shutting down now. Clone instances, fencing devices and remote
+ * connections are never locked.
+ */
+function applyShutdownLocks(ws: WorkingSet): void {
+  if (!ws.options.shutdownLock) return;
+  const lockable = (r: Rsc | undefined): r is PrimitiveRsc =>
+    r?.variant === 'primitive' && r.parent?.variant !== 'clone' && r.parent?.parent?.variant !== 'clone' && r.className !== 'stonith' && !r.isRemoteConnection;
+  const lock = (p: PrimitiveRsc, node: SchedNode): void => {
+    for (const other of ws.nodes) if (other !== node) p.allowed.set(other.name, -INFINITY);
+  };
+  for (const state of ws.cib.status) {
+    const node = state.uname !== undefined ? ws.nodeByName.get(state.uname) : undefined;
+    if (!node || node.online) continue;
+    for (const lrm of state.lrmResources) {
+      const since = Number(lrm.xml.attrs['shutdown-lock']);
+      if (!Number.isFinite(since) || since <= 0) continue;
+      if (ws.options.shutdownLockLimitSec > 0 && since + ws.options.shutdownLockLimitSec <= ws.nowSec) continue;
+      const p = ws.byId.get(lrm.id);
+      if (lockable(p)) lock(p, node);
+    }
+  }
+  for (const p of ws.primitives) {
+    if (!lockable(p)) continue;
+    const node = p.runningOn.find((n) => n.shutdown && n.online);
+    if (node) lock(p, node);
+  }
 }
 
 /**
