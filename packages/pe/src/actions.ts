@@ -208,6 +208,9 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
   const target = p.assigned;
   const managed = p.managed && !p.blocked;
   let startAction: Action | undefined;
+  for (const node of p.migrationLeftovers) {
+    if (!p.runningOn.includes(node)) b.add({ rsc: p, task: 'stop', node, required: managed, runnable: managed && node.online, reason: 'migration clean-up' });
+  }
   // Stops on every node the resource must leave (or restart on).
   for (const node of p.runningOn) {
     const staying = target === node && ROLE_ORDER[p.nextRole] > ROLE_ORDER.Stopped;
@@ -339,7 +342,8 @@ function opMatchesRole(op: Operation, role: string): boolean {
 
 /** The primitive-level actions ordered as a resource's own lifecycle needs. */
 export function orderPrimitiveLifecycle(p: PrimitiveRsc, b: ActionBuilder): void {
-  const stops = b.of(p, 'stop');
+  // A clean-up stop after a completed migration does not restart anything.
+  const stops = b.of(p, 'stop').filter((a) => a.node === undefined || p.runningOn.includes(a.node));
   const demotes = b.of(p, 'demote');
   const start = b.byKey.get(keyOf(p, 'start'));
   const promote = b.byKey.get(keyOf(p, 'promote'));

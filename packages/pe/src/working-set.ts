@@ -121,6 +121,8 @@ export interface PrimitiveRsc extends RscCommon {
   history: Map<string, NodeHistory>;
   /** Nodes where the resource is active now (role above Stopped). */
   runningOn: SchedNode[];
+  /** Sources of completed live migrations, still to be cleaned up with a stop. */
+  migrationLeftovers: SchedNode[];
   failCount: Map<string, number>;
   /** Assignment result. */
   assigned: SchedNode | null;

@@ -118,6 +118,7 @@ export function makePrimitive(
     isRemoteConnection: def.class === 'ocf' && def.provider === 'pacemaker' && def.type === 'remote',
     history: new Map(),
     runningOn: [],
+    migrationLeftovers: [],
     failCount: new Map(),
     assigned: null,
     nextRole: 'Stopped',

@@ -236,6 +236,15 @@ function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: FailureIn
   for (const [nodeName, h] of p.history) {
     if (h.role === 'Started' && promotable) h.role = 'Unpromoted';
     if (h.role === 'Unpromoted' && !promotable) h.role = 'Started';
+    // A migration completed on the target (migrate_from succeeded there)
+    // leaves only a clean-up stop on the source: it runs on the target.
+    const target = h.migrateTarget !== undefined ? p.history.get(h.migrateTarget) : undefined;
+    if (target && !h.failed && !target.failed && target.migrateSource === nodeName && ROLE_ORDER[target.role] > ROLE_ORDER.Stopped) {
+      const node = sc.ws.nodeByName.get(nodeName);
+      if (node) p.migrationLeftovers.push(node);
+      h.role = 'Stopped';
+      continue;
+    }
     if (ROLE_ORDER[h.role] > ROLE_ORDER.Stopped) {
       const node = sc.ws.nodeByName.get(nodeName);
       if (node) p.runningOn.push(node);
