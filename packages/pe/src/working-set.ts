@@ -57,6 +57,8 @@ export interface NodeHistory {
   /** A migration left half-done: migrate_to succeeded here toward `migrateTarget`. */
   migrateTarget?: string;
   migrateSource?: string;
+  /** A migrate_from here failed (even if the resource was stopped since). */
+  migrateFromFailed?: boolean;
   /** The on-fail policy that applies to the last failure. */
   onFail?: string;
   /** Recurring monitors recorded as running (interval ms → op record id). */

@@ -216,6 +216,7 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
     case 'start':
     case 'migrate_from':
       h.failed = true;
+      if (task === 'migrate_from') h.migrateFromFailed = true;
       setRole(h, 'Started');
       return;
     case 'migrate_to':

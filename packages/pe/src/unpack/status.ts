@@ -245,6 +245,13 @@ function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: FailureIn
       h.role = 'Stopped';
       continue;
     }
+    // migrate_to done but the target never completed it: the source copy is
+    // in an unknown state and is recovered (stopped, started afresh).
+    // (A target that is up and has not tried yet may still complete it.)
+    if (h.migrateTarget !== undefined && ROLE_ORDER[h.role] > ROLE_ORDER.Stopped && target?.migrateSource !== nodeName) {
+      const targetNode = sc.ws.nodeByName.get(h.migrateTarget);
+      if (!targetNode?.online || target?.migrateFromFailed) h.failed = true;
+    }
     if (ROLE_ORDER[h.role] > ROLE_ORDER.Stopped) {
       const node = sc.ws.nodeByName.get(nodeName);
       if (node) p.runningOn.push(node);
