@@ -388,3 +388,27 @@ describe('shutdown-lock', () => {
     expect(summary(xml(NOW - 600))).toEqual(['Start web ( n1 )']);
   });
 });
+
+describe('migration history', () => {
+  const mig = (task: string, node: string, call: number, rc = 0) =>
+    `<lrm_rsc_op id="vm_${task}_0" operation="${task}" interval="0" call-id="${call}" rc-code="${rc}" op-status="${rc === 0 ? 0 : 4}" transition-key="1:1:0:abc" on_node="${node}" migrate_source="n1" migrate_target="n2"/>`;
+  const vm = `<primitive id="vm" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="vm-m"><nvpair id="vm-am" name="allow-migrate" value="true"/><nvpair id="vm-st" name="resource-stickiness" value="100"/></meta_attributes></primitive>`;
+
+  it('a migration completed on the target leaves only a clean-up stop on the source', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('vm', [started('vm', 'n1'), mig('migrate_to', 'n1', 3)]) }, { name: 'n2', lrm: lrmResource('vm', [mig('migrate_from', 'n2', 4)]) }],
+      resources: vm,
+    });
+    const r = schedule(parseCib(xml), NOW);
+    expect(r.summary).toEqual([]);
+    expect(r.graph.actions.some((a) => a.task === 'stop' && a.node === 'n1' && a.resource === 'vm')).toBe(true);
+  });
+
+  it('a migrate_from that failed leaves the source to be recovered', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('vm', [started('vm', 'n1'), mig('migrate_to', 'n1', 3)]) }, { name: 'n2', lrm: lrmResource('vm', [mig('migrate_from', 'n2', 4, 1), mig('stop', 'n2', 5)]) }],
+      resources: vm,
+    });
+    expect(summary(xml)).toEqual(['Recover vm ( n1 )']);
+  });
+});
