@@ -412,9 +412,13 @@ function take(p: PrimitiveRsc, node: SchedNode | null, ws: WorkingSet): void {
   }
 }
 
+/**
+ * Meta attributes are inherited with the child's own value winning, so a
+ * resource's target-role already is the one that applies to it: a member
+ * that says Started runs even in a collective that says Stopped.
+ */
 function wantsToRun(r: Rsc): boolean {
-  for (let x: Rsc | undefined = r; x; x = x.parent) if (x.targetRole === 'Stopped') return false;
-  return true;
+  return r.targetRole !== 'Stopped';
 }
 
 // ------------------------------------------------------------ variants
@@ -520,7 +524,6 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
     for (const [n, s] of mask) w.set(n, addScore(w.get(n) ?? 0, s));
     weightsOf.set(inst, w);
   }
-  const cloneWanted = wantsToRun(c);
   const placed = new Map<PrimitiveRsc | GroupRsc, SchedNode | null>();
   // Utilization of instances placed in this pass but not yet taken.
   const pendingUse = new Map<SchedNode, Utilization>();
@@ -554,7 +557,7 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
     const cur = lead.runningOn[0]!;
     const w = weightsOf.get(inst)!;
     if ((perNode.get(cur.name) ?? 0) >= fairShare) continue;
-    if (cloneWanted && wantsToRun(inst) && lead.runningOn.length === 1 && canUse(cur, w, inst)) {
+    if (wantsToRun(inst) && lead.runningOn.length === 1 && canUse(cur, w, inst)) {
       placed.set(inst, cur);
       reserve(cur, inst);
       perNode.set(cur.name, (perNode.get(cur.name) ?? 0) + 1);
@@ -564,7 +567,7 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
   let count = placed.size;
   for (const pass of [Math.min(fairShare, c.cloneNodeMax), c.cloneNodeMax]) {
     for (const inst of pending) {
-      if (placed.has(inst) || count >= toPlace || !cloneWanted || !wantsToRun(inst)) continue;
+      if (placed.has(inst) || count >= toPlace || !wantsToRun(inst)) continue;
       const w = weightsOf.get(inst)!;
       const lead = leadOf(inst);
       let best: SchedNode | null = null;

@@ -65,7 +65,7 @@ export function schedule(cib: Cib, nowSec: number, opts: ScheduleOptions = {}): 
     : undefined;
   if (ws.options.stopAllResources) {
     // stop-all-resources: everything is as if its target-role were Stopped.
-    for (const r of ws.resources) r.targetRole = 'Stopped';
+    for (const r of ws.byId.values()) r.targetRole = 'Stopped';
   }
   assignResources(ws, trace);
   applyQuorumPolicy(ws);
