@@ -519,9 +519,12 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
   const running = placeable.filter((i) => (leadOf(i)?.runningOn.length ?? 0) > 0);
   const stopped = placeable.filter((i) => (leadOf(i)?.runningOn.length ?? 0) === 0);
   const weightsOf = new Map<PrimitiveRsc | GroupRsc, Weights>();
+  // What must run with the promoted instance pulls instances toward where it prefers to be.
+  const promotedPull = promotedDependentPull(c, ctx);
   for (const inst of placeable) {
     const w = instanceWeights(inst, ctx);
     for (const [n, s] of mask) w.set(n, addScore(w.get(n) ?? 0, s));
+    for (const [n, s] of promotedPull) w.set(n, addScore(w.get(n) ?? 0, s));
     weightsOf.set(inst, w);
   }
   const placed = new Map<PrimitiveRsc | GroupRsc, SchedNode | null>();
@@ -613,6 +616,26 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
   if (c.promotable) assignPromotion(c, ctx);
 }
 
+/**
+ * Preferences of non-clone resources colocated with the promoted role (and
+ * of what depends on them), scaled by the colocation score; where they
+ * cannot run does not count.
+ */
+function promotedDependentPull(c: CloneRsc, ctx: AssignContext): Weights {
+  const out: Weights = new Map();
+  if (!c.promotable) return out;
+  for (const edge of c.colocationsAsPrimary) {
+    if (edge.primaryRole !== 'Promoted' || !edge.influence || edge.score <= 0 || edge.dependent.variant === 'clone' || edge.dependent.assignedDone) continue;
+    const dw = dependentWeights(edge.dependent, ctx, new Set<Rsc>([c]));
+    if (!dw) continue;
+    for (const [n, v] of dw) {
+      if (v <= -INFINITY) continue;
+      out.set(n, addScore(out.get(n) ?? 0, Math.round((Math.min(v, INFINITY) * edge.score) / INFINITY)));
+    }
+  }
+  return out;
+}
+
 /** The promotion score an instance has on its node (crm_master / crm_attribute -p). */
 function promotionScore(c: CloneRsc, inst: PrimitiveRsc | GroupRsc, node: SchedNode): number | undefined {
   const members = inst.variant === 'primitive' ? [inst] : inst.children;
@@ -632,6 +655,7 @@ function promotionScore(c: CloneRsc, inst: PrimitiveRsc | GroupRsc, node: SchedN
 
 function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
   const ws = ctx.ws;
+  const promotedPull = promotedDependentPull(c, ctx);
   const candidates: { inst: PrimitiveRsc | GroupRsc; node: SchedNode; score: number; promotedNow: boolean; index: number }[] = [];
   c.instances.forEach((inst, index) => {
     const lead = leadOf(inst);
@@ -657,14 +681,9 @@ function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
     score ??= 0;
     if (roleScore !== undefined) score = addScore(score, roleScore);
     if (coloc !== undefined) score = addScore(score, coloc);
-    for (const edge of c.colocationsAsPrimary) {
-      if (edge.primaryRole !== 'Promoted' || !edge.influence) continue;
-      const dep = edge.dependent;
-      if (dep.variant === 'clone') continue;
-      const dw = dep.allowed.get(node.name);
-      // A dependent's preference steers promotion; where it cannot run does not forbid it.
-      if (dw !== undefined && dw > -INFINITY && edge.score > 0) score = addScore(score, Math.round((dw * edge.score) / INFINITY));
-    }
+    // A dependent's preference steers promotion; where it cannot run does not forbid it.
+    const pull = promotedPull.get(node.name);
+    if (pull !== undefined) score = addScore(score, pull);
     candidates.push({ inst, node, score, promotedNow, index });
   });
   candidates.sort((a, b) => b.score - a.score || Number(b.promotedNow) - Number(a.promotedNow) || a.index - b.index);
