@@ -412,3 +412,17 @@ describe('migration history', () => {
     expect(summary(xml)).toEqual(['Recover vm ( n1 )']);
   });
 });
+
+describe('promoted-role dependents', () => {
+  it('the promoted instance goes where what must run with it prefers', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', attrs: { 'master-p': '1' } }, { name: 'n2', attrs: { 'master-p': '1' } }, { name: 'n3', attrs: { 'master-p': '1' } }],
+      resources: cloneOf('p-clone', dummy('p'), { promotable: 'true', 'clone-max': '2' }) + dummy('app'),
+      constraints:
+        '<rsc_colocation id="c" rsc="app" with-rsc="p-clone" with-rsc-role="Promoted" score="INFINITY"/><rsc_location id="l" rsc="app" node="n3" score="5000"/>',
+    });
+    const lines = summary(xml);
+    expect(lines).toContain('Start app ( n3 )');
+    expect(lines).toContainEqual(expect.stringMatching(/^Promote p:\d \( Stopped -> Promoted n3 \)$/));
+  });
+});
