@@ -80,6 +80,8 @@ export interface Join {
   readonly firsts: Action[];
   readonly thens: Action[];
   readonly firstRsc: Rsc;
+  /** Whether a running "then" that becomes unrunnable must stop. */
+  readonly stopsThen: boolean;
 }
 
 export interface ActionSet {
@@ -445,7 +447,7 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
   if (o.oneOrMore && mandatory && !stopLike) {
     // Only some of the firsts are needed: order after them, but let a join decide runnability.
     for (const t of thens) for (const f of firsts) b.order(f, t, {});
-    b.joins.push({ label: o.oneOrMore.label, min: o.oneOrMore.min, firsts, thens, key: `${o.oneOrMore.label}`, firstRsc: o.first });
+    b.joins.push({ label: o.oneOrMore.label, min: o.oneOrMore.min, firsts, thens, key: `${o.oneOrMore.label}`, firstRsc: o.first, stopsThen: true });
     return;
   }
   // A first that is active and going away entirely acts through the reverse order instead.
@@ -467,13 +469,19 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
         runnableLeft: mandatory && !cloneFirst && (!stopLike || (!f.runnable && !f.pseudo)),
       });
     }
-    if (cloneFirst && mandatory && !stopLike) {
-      // "Then" needs at least one instance of the clone to be active.
-      const anyActive = allPrimitivesOf(cloneFirst).some((p) => p.assigned !== null);
-      if (!anyActive && t.runnable) {
+  }
+  if (cloneFirst && mandatory && !stopLike) {
+    // "Then" needs at least one instance of the clone able to run; what runs
+    // after a clone that will run nowhere stops (symmetrical orders only).
+    const label = `${cloneFirst.id} ${PSEUDO_DONE[o.firstAction] ?? o.firstAction}`;
+    if (o.firstAction === 'start') {
+      b.joins.push({ label, min: 1, firsts, thens, key: label, firstRsc: o.first, stopsThen: o.symmetrical });
+    } else if (!allPrimitivesOf(cloneFirst).some((p) => p.assigned !== null && (o.firstAction !== 'promote' || p.nextRole === 'Promoted'))) {
+      // Promotion (or another role change) of a clone: at least one instance must get there.
+      for (const t of thens) {
+        if (!t.runnable) continue;
         t.runnable = false;
-        t.reason ??= `unrunnable ${cloneFirst.id} ${o.firstAction === 'start' ? 'running' : o.firstAction}`;
-        // What runs after a clone that will run nowhere stops (symmetrical orders only).
+        t.reason ??= `unrunnable ${label}`;
         const p = t.rsc;
         if (o.symmetrical && t.task === 'start' && p?.variant === 'primitive' && t.node) {
           const stop = b.byKey.get(keyOf(p, 'stop', t.node));
@@ -645,7 +653,7 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
       }
       if (able.size >= j.min) continue;
       for (const t of j.thens) {
-        if (t.runnable) makeUnrunnable(t, `unrunnable ${j.label}`, set, true, touched);
+        if (t.runnable) makeUnrunnable(t, `unrunnable ${j.label}`, set, j.stopsThen, touched);
       }
     }
   }
@@ -653,13 +661,13 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
 }
 
 /** Joins from several orders that share a label and a "then" count their firsts together. */
-function mergeJoins(joins: readonly Join[]): { label: string; min: number; firsts: Action[]; thens: Action[] }[] {
-  const byKey = new Map<string, { label: string; min: number; firsts: Action[]; thens: Action[] }>();
+function mergeJoins(joins: readonly Join[]): { label: string; min: number; firsts: Action[]; thens: Action[]; stopsThen: boolean }[] {
+  const byKey = new Map<string, { label: string; min: number; firsts: Action[]; thens: Action[]; stopsThen: boolean }>();
   for (const j of joins) {
     for (const t of j.thens) {
       const key = `${j.label}\u0000${t.id}`;
       let m = byKey.get(key);
-      if (!m) byKey.set(key, (m = { label: j.label, min: j.min, firsts: [], thens: [t] }));
+      if (!m) byKey.set(key, (m = { label: j.label, min: j.min, firsts: [], thens: [t], stopsThen: j.stopsThen }));
       m.firsts.push(...j.firsts);
     }
   }
