@@ -239,6 +239,8 @@ export function primaryNodes(primary: Rsc, role: string | undefined): SchedNode[
       for (const inst of primary.instances) {
         const lead = inst.variant === 'primitive' ? inst : inst.children[0];
         if (!lead?.assigned) continue;
+        // A failed instance left where it is (blocked) is nothing to run with.
+        if (!lead.managed && lead.history.get(lead.assigned.name)?.failed) continue;
         if (role === 'Promoted' && lead.nextRole !== 'Promoted') continue;
         if (role === 'Unpromoted' && lead.nextRole !== 'Unpromoted') continue;
         nodes.push(lead.assigned);
