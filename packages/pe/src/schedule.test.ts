@@ -426,3 +426,13 @@ describe('promoted-role dependents', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^Promote p:\d \( Stopped -> Promoted n3 \)$/));
   });
 });
+
+describe('failures on a node being fenced', () => {
+  it('a resource that failed on a node being fenced moves rather than recovers', () => {
+    const failedMon = `<lrm_rsc_op id="web_monitor_10000" operation="monitor" interval="10000" call-id="3" rc-code="7" op-status="0" transition-key="1:1:0:abc" on_node="n1"/>`;
+    const xml = cib({ nodes: [{ name: 'n1', state: 'lost', lrm: lrmResource('web', [started('web', 'n1'), failedMon]) }, { name: 'n2' }], resources: dummy('web') });
+    const lines = summary(xml);
+    expect(lines).toContain('Move web ( n1 -> n2 )');
+    expect(lines.some((l) => l.startsWith('Fence (reboot) n1'))).toBe(true);
+  });
+});

@@ -91,7 +91,9 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   const from = p.runningOn[0]!;
   const fromRole = p.history.get(from.name)?.role ?? 'Started';
   const stop = find(set, p, 'stop', from);
-  const failed = p.history.get(from.name)?.failed ?? false;
+  // Fencing its node resolves a failure there: the resource just moves.
+  const fromHistory = p.history.get(from.name);
+  const failed = (fromHistory?.failed ?? false) && !(from.unclean && p.runningOn.length === 1);
   if (!target || nextRole === 'Stopped') {
     const own = stop?.reason && stop.reason !== 'failed' && !(stop.reason.startsWith('unrunnable') && !stop.runnable) ? stop.reason : undefined;
     const reason = own ?? p.stopReason ?? 'node availability';
