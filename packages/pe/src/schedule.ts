@@ -263,18 +263,24 @@ function applyQuorumPolicy(ws: WorkingSet): void {
   if (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore') return;
   for (const p of ws.primitives) {
     if (!p.managed) continue;
-    if (p.runningOn.length > 0) {
-      if (ws.options.noQuorumPolicy === 'freeze') {
-        p.assigned = p.runningOn[0]!;
-        p.nextRole = p.history.get(p.assigned.name)?.role ?? 'Started';
-      } else if (ws.options.noQuorumPolicy === 'demote') {
-        if (p.nextRole === 'Promoted') p.nextRole = 'Unpromoted';
-      } else {
-        p.assigned = null;
-        p.nextRole = 'Stopped';
-        p.stopReason = 'no quorum';
-      }
+    if (p.runningOn.length === 0) continue;
+    const policy = ws.options.noQuorumPolicy;
+    if (policy === 'freeze') {
+      p.assigned = p.runningOn[0]!;
+      p.nextRole = p.history.get(p.assigned.name)?.role ?? 'Started';
+      continue;
     }
+    const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent;
+    if (policy === 'demote' && clone?.variant === 'clone' && clone.promotable) {
+      // demote: promotable resources stay, demoted; everything else stops.
+      if (p.nextRole === 'Promoted') p.nextRole = 'Unpromoted';
+      continue;
+    }
+    // stop: fencing devices (requires=nothing) keep running without quorum.
+    if (policy !== 'demote' && (p.className === 'stonith' || p.meta['requires'] === 'nothing')) continue;
+    p.assigned = null;
+    p.nextRole = 'Stopped';
+    p.stopReason = 'no quorum';
   }
 }
 
