@@ -436,3 +436,22 @@ describe('failures on a node being fenced', () => {
     expect(lines.some((l) => l.startsWith('Fence (reboot) n1'))).toBe(true);
   });
 });
+
+describe('no quorum', () => {
+  const fence = '<primitive id="fence" class="stonith" type="fence_dummy"/>';
+  const xml = (policy: string) =>
+    cib({
+      props: { 'no-quorum-policy': policy },
+      quorum: false,
+      nodes: [{ name: 'n1', lrm: lrmResource('web', [started('web', 'n1')]) + `<lrm_resource id="fence" class="stonith" type="fence_dummy">${started('fence', 'n1')}</lrm_resource>` }],
+      resources: fence + dummy('web'),
+    });
+
+  it('stop keeps fencing devices running', () => {
+    expect(summary(xml('stop'))).toEqual(['Stop web ( n1 ) due to no quorum']);
+  });
+
+  it('demote stops everything that is not promotable, fencing devices too', () => {
+    expect(summary(xml('demote'))).toEqual(['Stop fence ( n1 ) due to no quorum', 'Stop web ( n1 ) due to no quorum']);
+  });
+});
