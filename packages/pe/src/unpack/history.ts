@@ -309,6 +309,12 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
       }
       // A probe finding it running is no evidence of the parameters it was
       // started with: its digest is left alone.
+      // The same recurring monitor succeeding after it failed: the failure is
+      // history (its fail count still counts), not the current state.
+      if (op.intervalMs > 0 && rc !== RC.NOT_RUNNING && h.failed && !h.stopFailed && h.lastFailure?.task === 'monitor' && h.lastFailure.intervalMs === op.intervalMs && (op.lastRcChange ?? 0) > (h.lastFailure.lastRcChange ?? 0)) {
+        h.failed = false;
+        h.onFail = undefined;
+      }
       if (op.intervalMs > 0 && rc !== RC.NOT_RUNNING) {
         h.recurring.set(`${task}_${op.intervalMs}`, { intervalMs: op.intervalMs, name: task, ...(op.opDigest ? { digest: op.opDigest } : {}) });
       }
