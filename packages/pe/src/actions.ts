@@ -289,7 +289,8 @@ export function markUnmigrateable(ws: WorkingSet, orders: readonly ResourceOrder
   };
   for (const o of orders) {
     if (o.reversed || o.kind !== 'Mandatory' || o.firstAction !== 'start' || o.thenAction !== 'start') continue;
-    const thens = o.then.variant === 'primitive' ? [o.then] : o.then.variant === 'group' ? o.then.children.slice(0, 1) : [];
+    // (An order onto a group goes through the group as a whole and does not pin its members.)
+    const thens = o.then.variant === 'primitive' ? [o.then] : [];
     const firsts = allPrimitivesOf(o.first);
     const label = o.first.variant === 'primitive' ? o.first.id : o.first.id;
     for (const t of thens) for (const f of firsts) add(t, f, label);
