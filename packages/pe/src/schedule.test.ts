@@ -455,3 +455,18 @@ describe('no quorum', () => {
     expect(summary(xml('demote'))).toEqual(['Stop fence ( n1 ) due to no quorum', 'Stop web ( n1 ) due to no quorum']);
   });
 });
+
+describe('location rules', () => {
+  it('value-source=param compares node attributes with the resource parameter; rsc-pattern searches ids, ! negates', () => {
+    const withFake = (id: string, v: string) =>
+      `<primitive id="${id}" class="ocf" provider="heartbeat" type="Dummy"><instance_attributes id="${id}-ia"><nvpair id="${id}-f" name="fake" value="${v}"/></instance_attributes></primitive>`;
+    const rule = (id: string, pattern: string) =>
+      `<rsc_location id="${id}" rsc-pattern="${pattern}"><rule id="${id}-r" score="INFINITY"><expression id="${id}-e" attribute="fake" operation="eq" value="fake" value-source="param"/></rule></rsc_location>`;
+    const xml = cib({
+      nodes: [{ name: 'n1', attrs: { fake: '1' } }, { name: 'n2', attrs: { fake: '2' } }],
+      resources: withFake('db1', '2') + withFake('web', '1'),
+      constraints: rule('l1', 'db') + rule('l2', '!db'),
+    });
+    expect(summary(xml)).toEqual(['Start db1 ( n2 )', 'Start web ( n1 )']);
+  });
+});

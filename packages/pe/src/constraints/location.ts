@@ -25,13 +25,16 @@ export function applyLocation(c: LocationConstraint, ws: WorkingSet): void {
   const targets: Rsc[] = [];
   if (c.rsc !== undefined) targets.push(...resolveRefs([c.rsc], ws));
   if (c.rscPattern !== undefined) {
+    // A regular expression searched for in each top-level resource id; a
+    // leading "!" selects the resources it does not match.
+    const negate = c.rscPattern.startsWith('!');
     let re: RegExp | undefined;
     try {
-      re = new RegExp(`^${c.rscPattern}$`);
+      re = new RegExp(negate ? c.rscPattern.slice(1) : c.rscPattern);
     } catch {
       ws.warnings.push(`rsc_location '${c.id}': bad rsc-pattern '${c.rscPattern}'`);
     }
-    if (re) for (const r of ws.resources) if (re.test(r.id)) targets.push(r);
+    if (re) for (const r of ws.resources) if (re.test(r.id) !== negate) targets.push(r);
   }
   for (const set of c.sets) targets.push(...resolveRefs(set.resources, ws));
   if (targets.length === 0) return;
@@ -50,7 +53,8 @@ export function applyLocation(c: LocationConstraint, ws: WorkingSet): void {
       const rolePromoted = rule.role === 'Promoted' || promotedOnly;
       const map = rolePromoted ? rsc.promotedScores : rsc.allowed;
       for (const node of ws.nodes) {
-        const matches = evaluateRule(rule, { nodeAttrs: node.attrs, nowSec: ws.nowSec });
+        // value-source="param"/"meta" compare with the resource's own parameters and meta attributes.
+        const matches = evaluateRule(rule, { nodeAttrs: node.attrs, nowSec: ws.nowSec, ...(rsc.variant === 'primitive' ? { params: rsc.params } : {}), meta: rsc.meta });
         if (!matches) continue;
         const s = ruleScore(rule, node);
         if (s === undefined) continue;
