@@ -463,9 +463,11 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
         ...(thenLabel ? { thenLabel } : {}),
         stopsThen: o.symmetrical && !firstActive,
         // Starting one more instance of a clone does not restart what follows it.
-        impliesThen: mandatory && !stopLike && !(cloneFirst && !isActiveOn(f)),
+        // A configured "stop A then stop B" makes B stop whenever A does;
+        // the reverse of "start A then start B" instead stops A's dependents first.
+        impliesThen: mandatory && (stopLike ? !o.reversed : !(cloneFirst && !isActiveOn(f))),
         // One instance of a clone stopping does not stop what only needs the clone somewhere.
-        impliesFirst: mandatory && stopLike && o.then.variant !== 'clone',
+        impliesFirst: mandatory && stopLike && o.reversed && o.then.variant !== 'clone',
         // A stop that must wait for another stop cannot happen while that one cannot.
         runnableLeft: mandatory && !cloneFirst && (!stopLike || (!f.runnable && !f.pseudo)),
       });
@@ -633,7 +635,8 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
       const { first, then } = o;
       // A start that is the tail of a live migration restarts nothing after it.
       if (o.impliesThen && first.required && (first.runnable || first.node !== undefined) && !(first.pseudo && first.task === 'start') && !then.required && then.rsc) {
-        makeRequired(then, `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, touched);
+        // (A stop required by another stop is reported without a reason.)
+        makeRequired(then, then.task === 'stop' ? '' : `required ${o.label ?? `${first.rsc?.id ?? ''} ${first.task}`}`, set, touched);
       }
       // Nor does the stop that ends a live migration stop what depends on it.
       if (o.impliesFirst && then.required && !first.required && first.rsc && !(then.task === 'stop' && then.rsc && set.byKey.get(keyOf(then.rsc, 'migrate_to'))?.required)) {

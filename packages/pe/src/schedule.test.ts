@@ -470,3 +470,14 @@ describe('location rules', () => {
     expect(summary(xml)).toEqual(['Start db1 ( n2 )', 'Start web ( n1 )']);
   });
 });
+
+describe('stop orders', () => {
+  it('"stop A then stop B" restarts B when A stops', () => {
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('a', [started('a', 'n1')]) + lrmResource('b', [started('b', 'n1')]) }],
+      resources: dummy('a', '<meta_attributes id="a-m"><nvpair id="a-tr" name="target-role" value="Stopped"/></meta_attributes>') + dummy('b'),
+      constraints: '<rsc_order id="o" first="a" first-action="stop" then="b" then-action="stop"/>',
+    });
+    expect(summary(xml)).toEqual(['Restart b ( n1 )', 'Stop a ( n1 ) due to node availability']);
+  });
+});

@@ -211,6 +211,8 @@ function markStopFailures(ws: WorkingSet): void {
         if (h.onFail === 'fence' && ws.options.fencingEnabled) {
           node.unclean = true;
           node.fenceReason ??= `${p.id} failed there`;
+        } else if (node.unclean && ws.options.fencingEnabled) {
+          // The node is being fenced anyway: that stops the resource for sure.
         } else {
           p.blocked = true;
           p.managed = false;
