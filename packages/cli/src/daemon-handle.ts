@@ -1,6 +1,7 @@
 import { CibError, cibFromXml, parseCib, serializeCib, withConfigurationSection, type Cib, type CibVersion, type XmlElement } from '@vigil/cib';
 import { DaemonError, type ClusterNode } from '@vigil/crm';
-import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction } from './api/cib-actions.js';
+import { unpack } from '@vigil/pe';
+import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction, restartPlan } from './api/cib-actions.js';
 import {
   ClusterError,
   type ActionOutcome,
@@ -73,6 +74,7 @@ export class DaemonHandle implements ClusterHandle {
   }
 
   async resourceAction(request: ResourceActionRequest): Promise<ActionOutcome> {
+    if (request.action === 'restart') return this.restart(request.resource);
     let message = '';
     const cibVersion = await this.edit((cib) => {
       const e = applyResourceAction(cib, request, Math.floor(Date.now() / 1000));
@@ -96,6 +98,30 @@ export class DaemonHandle implements ClusterHandle {
     return this.edit((cib) => applyNodeAttribute(cib, node, name, value));
   }
 
+  /**
+   * Restart in place, as crm_resource --restart does: stop it (target-role
+   * Stopped), wait until it has stopped everywhere, then restore its
+   * target-role so it starts again.
+   */
+  private async restart(id: string, timeoutMs = 120_000): Promise<ActionOutcome> {
+    const now = (): number => Math.floor(Date.now() / 1000);
+    const plan = restartPlan(this.node.cib(), id, now());
+    await this.edit(() => plan.stop.cib);
+    const deadline = Date.now() + timeoutMs;
+    const running = (): boolean => unpack(this.node.cib(), now()).primitives.some((p) => (p.id === id || p.baseId === id || hasAncestor(p, id)) && p.runningOn.length > 0);
+    while (running()) {
+      if (Date.now() > deadline) throw new ClusterError('UNAVAILABLE', `restart of ${id}: it did not stop within ${timeoutMs / 1000} s; target-role is left Stopped`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    let message = '';
+    const cibVersion = await this.edit((cib) => {
+      const e = plan.restore(cib);
+      message = e.message;
+      return e.cib;
+    });
+    return { cibVersion, message: `${id} stopped and started again (${message})` };
+  }
+
   /** Apply a CIB edit to the newest committed CIB (retrying if it moves underneath). */
   private async edit(fn: (cib: Cib) => Cib): Promise<CibVersion> {
     try {
@@ -107,6 +133,11 @@ export class DaemonHandle implements ClusterHandle {
       throw err;
     }
   }
+}
+
+function hasAncestor(p: { parent?: { id: string; parent?: unknown } }, id: string): boolean {
+  for (let x = p.parent as { id: string; parent?: unknown } | undefined; x; x = x.parent as typeof x) if (x.id === id) return true;
+  return false;
 }
 
 function sameVersion(a: CibVersion, b: CibVersion): boolean {

@@ -108,6 +108,17 @@ describe.sequential('a three-node cluster of daemons', () => {
     expect(after).not.toMatch(/cli-ban-web|cli-prefer-web/);
   }, 90_000);
 
+  it('restarts a group in place', async () => {
+    const [node] = await where('http');
+    const startsBefore = cluster.nodes.flatMap((n) => cluster.events(n.name)).filter((e) => e.msg === 'resource result' && e['resource'] === 'http' && e['task'] === 'start').length;
+    await post('/resources/web/restart');
+    await settle('web running again', async () => (await where('http')).length === 1);
+    expect(await where('http')).toEqual([node]);
+    const startsAfter = cluster.nodes.flatMap((n) => cluster.events(n.name)).filter((e) => e.msg === 'resource result' && e['resource'] === 'http' && e['task'] === 'start').length;
+    expect(startsAfter).toBeGreaterThan(startsBefore);
+    expect(await (await cluster.request('GET', '/cib')).text()).not.toMatch(/name="target-role" value="Stopped"/);
+  }, 90_000);
+
   it('switches the promoted db instance over through the API', async () => {
     const [primary] = await where('db', 'Promoted');
     const target = cluster.nodes.map((n) => n.name).find((n) => n !== primary)!;
@@ -197,5 +208,51 @@ describe.skipIf(!realDummy).sequential('real OCF agents in the running cluster (
       60_000,
       100,
     );
+  }, 120_000);
+});
+
+describe.sequential('fencing that fails blocks recovery', () => {
+  let cluster: LocalCluster;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ nodes: 3 });
+    const [httpPort, deadBmcPort] = (await freePorts(2)) as [number, number];
+    // A real IPMI device pointed at a loopback port where no BMC listens:
+    // every fencing attempt fails.
+    const cib = demoCib(cluster, { httpPort }).replace('<nvpair id="opt-fencing" name="fencing-enabled" value="true"/>', '<nvpair id="opt-fencing" name="fencing-enabled" value="true"/><nvpair id="opt-fto" name="fencing-timeout" value="5s"/>').replace(
+      /<primitive id="fence-local"[\s\S]*?<\/primitive>/,
+      `<primitive id="fence-bmc" class="stonith" type="ipmi"><instance_attributes id="fence-bmc-ia">
+        <nvpair id="fb-ip" name="ip" value="127.0.0.1"/><nvpair id="fb-port" name="ipport" value="${deadBmcPort}"/>
+        <nvpair id="fb-user" name="username" value="admin"/><nvpair id="fb-pass" name="password" value="secret"/>
+        <nvpair id="fb-hosts" name="pcmk_host_list" value="n1 n2 n3"/><nvpair id="fb-timeout" name="attempt_timeout" value="200"/>
+      </instance_attributes></primitive>`,
+    );
+    await cluster.configure(cib);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('never starts the lost node\'s resources elsewhere while fencing fails', async () => {
+    const victim = await until('web running', async () => LocalCluster.nodesOf(await cluster.status(), 'http')[0], 60_000, 100);
+    await cluster.kill(victim, 'SIGKILL');
+    const survivors = cluster.nodes.filter((n) => n.name !== victim).map((n) => n.name);
+    await until(
+      'a failed fencing attempt',
+      async () => (survivors.flatMap((s) => cluster.events(s)).some((e) => e.msg === 'fencing' && e['target'] === victim && e['ok'] === false) ? true : undefined),
+      60_000,
+      100,
+    );
+    // Give recovery every chance to (wrongly) happen, then check it did not.
+    const deadline = Date.now() + 8_000;
+    while (Date.now() < deadline) {
+      const st = await cluster.status(survivors[0]);
+      const elsewhere = LocalCluster.nodesOf(st, 'http').filter((n) => n !== victim);
+      expect(elsewhere, 'web must not start while its old node is not fenced').toEqual([]);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const st = await cluster.status(survivors[0]);
+    expect(st.nodes.find((n) => n.name === victim)?.unclean).toBe(true);
   }, 120_000);
 });

@@ -790,6 +790,8 @@ export class CrmCore<D> {
     }
     // Tell followers promptly so they apply without waiting a heartbeat.
     this.broadcastAppend();
+    // Our own next proposal may go now that the one before it settled.
+    this.tickOutbox();
   }
 
   private deliverResult(waiter: Waiter, result: ProposalResult): void {
@@ -850,24 +852,32 @@ export class CrmCore<D> {
 
   // ---------------------------------------------------------------- proposer side
 
+  /**
+   * Proposals from one origin go to the DC strictly one after another: the
+   * DC takes a sequence number at or below the highest it applied for an
+   * origin as a retry of something already applied, so a later proposal
+   * must never overtake an earlier one that is still waiting.
+   */
   private tickOutbox(): void {
     for (const item of this.outbox.values()) {
       if (this.nowMs >= item.deadlineMs) {
         this.settleOwn(item.seq, { ok: false, code: 'VIGIL_CRM_PROPOSAL_TIMEOUT', message: `change ${this.origin}/${item.seq} was not confirmed within ${this.proposalTimeoutMs} ms; it may or may not have been applied` });
         continue;
       }
-      if (this.nowMs < item.nextSendMs) continue;
+      if (this.nowMs < item.nextSendMs) break;
       item.nextSendMs = this.nowMs + this.proposalRetryMs;
       if (this.role === 'leader') this.acceptProposal({ origin: this.origin, seq: item.seq, from: this.id }, item.change);
       else if (this.leaderId !== null) {
         this.messages.push({ type: 'propose', from: this.id, to: this.leaderId, term: this.hard.term, origin: this.origin, seq: item.seq, change: item.change });
       }
+      break;
     }
   }
 
   private onProposeReply(message: ProposeReply): void {
     if (message.origin !== this.origin) return;
     this.settleOwn(message.seq, message.result);
+    this.tickOutbox();
   }
 
   private settleOwn(seq: number, result: ProposalResult): void {

@@ -551,7 +551,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       const cib = parseCib(this.crm.cib());
       const cfg = fencerConfigFromCib(cib, { nowSec: Math.floor(Date.now() / 1000) });
       this.fencer.configure(cfg);
-      const res = await this.fencer.fence({ target: node, action: action === 'off' ? 'off' : 'reboot', origin: this.name });
+      const res = await this.fencer.fence({ target: node, action: action === 'off' ? 'off' : 'reboot', origin: this.name, timeoutMs: cfg.fencingTimeoutMs });
       this.emit('fencing', { target: node, ok: res.ok, ms: Date.now() - started });
       this.log(res.ok ? 'info' : 'error', res.ok ? `fenced ${node}` : `fencing ${node} failed: ${res.entry.reason ?? 'no device succeeded'}`);
       return res.ok;
@@ -650,7 +650,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       this.messaging.send(to, LRM_CHANNEL, JSON.stringify(req)).catch((err: Error) => {
         clearTimeout(timer);
         this.pendingExec.delete(req.id);
-        resolve(this.failedReply(req, `cannot reach ${node}: ${err.message}`));
+        // Unreachable: nothing is known about the action, it is not a failure of the resource.
+        resolve({ ...this.failedReply(req, `cannot reach ${node}: ${err.message}`, NOT_CONNECTED), lost: true });
       });
     });
   }
