@@ -353,7 +353,8 @@ export function orderPrimitiveLifecycle(p: PrimitiveRsc, b: ActionBuilder): void
   for (const d of demotes) {
     for (const s of stops) b.order(d, s, { impliesThen: false, impliesFirst: true });
   }
-  for (const s of stops) b.order(s, start, { impliesThen: true, runnableLeft: false });
+  // A resource cannot start anywhere while a stop it needs cannot happen.
+  for (const s of stops) b.order(s, start, { impliesThen: true, runnableLeft: true, stopsThen: false });
   b.order(start, promote, { impliesThen: true, runnableLeft: true });
   for (const m of b.of(p, 'monitor')) {
     b.order(p.nextRole === 'Promoted' && m.intervalMs > 0 ? promote ?? start : start, m, { impliesThen: true, runnableLeft: true });
@@ -423,7 +424,7 @@ export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): v
     }
     for (const s of b.of(cur, 'stop')) {
       // An earlier member cannot stop while a later one cannot.
-      for (const t of b.of(prev, 'stop')) b.order(s, t, { impliesFirst: true, runnableLeft: !s.runnable && !s.pseudo });
+      for (const t of b.of(prev, 'stop')) b.order(s, t, { impliesFirst: true, runnableLeft: true });
     }
     for (const s of b.of(prev, 'promote')) {
       for (const t of b.of(cur, 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });

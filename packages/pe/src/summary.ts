@@ -134,6 +134,9 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   }
   // Moving (or active in several places).
   if (start && !start.runnable) {
+    if (stop && !stop.runnable && stop.reason?.startsWith('unrunnable')) {
+      return line('Stop', p, details(from, fromRole, undefined, fromRole), `${due(stop.reason)} (blocked)`);
+    }
     return line('Stop', p, details(from, fromRole, undefined, fromRole), due(start.reason));
   }
   const toRole = nextRole;
