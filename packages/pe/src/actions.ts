@@ -426,6 +426,10 @@ export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): v
       // An earlier member cannot stop while a later one cannot.
       for (const t of b.of(prev, 'stop')) b.order(s, t, { impliesFirst: true, runnableLeft: true });
     }
+    // A member (re)starts only once the member after it could stop.
+    for (const s of b.of(cur, 'stop')) {
+      for (const t of b.of(prev, 'start')) if (t.node) b.order(s, t, { runnableLeft: true, stopsThen: false });
+    }
     for (const s of b.of(prev, 'promote')) {
       for (const t of b.of(cur, 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });
     }
