@@ -438,7 +438,7 @@ describe('failures on a node being fenced', () => {
 });
 
 describe('no quorum', () => {
-  const fence = '<primitive id="fence" class="stonith" type="fence_dummy"/>';
+  const fence = '<primitive id="fence" class="stonith" type="fence_dummy"><meta_attributes id="fence-m"><nvpair id="fence-rq" name="requires" value="nothing"/></meta_attributes></primitive>';
   const xml = (policy: string) =>
     cib({
       props: { 'no-quorum-policy': policy },
@@ -447,11 +447,11 @@ describe('no quorum', () => {
       resources: fence + dummy('web'),
     });
 
-  it('stop keeps fencing devices running', () => {
+  it('stop keeps what requires nothing (here a fencing device) running', () => {
     expect(summary(xml('stop'))).toEqual(['Stop web ( n1 ) due to no quorum']);
   });
 
-  it('demote stops everything that is not promotable, fencing devices too', () => {
+  it('demote stops everything that is not promotable, even what requires nothing', () => {
     expect(summary(xml('demote'))).toEqual(['Stop fence ( n1 ) due to no quorum', 'Stop web ( n1 ) due to no quorum']);
   });
 });

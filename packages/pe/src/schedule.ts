@@ -266,6 +266,8 @@ function applyQuorumPolicy(ws: WorkingSet): void {
   for (const p of ws.primitives) {
     if (!p.managed) continue;
     if (p.runningOn.length === 0) continue;
+    // Where its node is being fenced, it stops for that reason anyway.
+    if (p.runningOn.every((n) => n.unclean)) continue;
     const policy = ws.options.noQuorumPolicy;
     if (policy === 'freeze') {
       p.assigned = p.runningOn[0]!;
@@ -278,8 +280,8 @@ function applyQuorumPolicy(ws: WorkingSet): void {
       if (p.nextRole === 'Promoted') p.nextRole = 'Unpromoted';
       continue;
     }
-    // stop: fencing devices (requires=nothing) keep running without quorum.
-    if (policy !== 'demote' && (p.className === 'stonith' || p.meta['requires'] === 'nothing')) continue;
+    // stop: what requires nothing keeps running without quorum.
+    if (policy !== 'demote' && p.meta['requires'] === 'nothing') continue;
     p.assigned = null;
     p.nextRole = 'Stopped';
     p.stopReason = 'no quorum';
@@ -288,7 +290,9 @@ function applyQuorumPolicy(ws: WorkingSet): void {
 
 function fenceableNodes(ws: WorkingSet): SchedNode[] {
   if (!ws.options.fencingEnabled) return [];
-  if (!ws.haveQuorum && ws.options.noQuorumPolicy !== 'ignore') return [];
+  // Without quorum only members of this partition may be fenced: a node we
+  // cannot see may be running in the partition that has quorum.
+  if (!ws.haveQuorum && ws.options.noQuorumPolicy !== 'ignore') return ws.nodes.filter((n) => n.unclean && n.online);
   return ws.nodes.filter((n) => n.unclean);
 }
 
@@ -310,7 +314,8 @@ function buildActions(ws: WorkingSet): ActionSet {
     if (a.task !== 'start' && a.task !== 'promote') continue;
     const p = a.rsc?.variant === 'primitive' ? a.rsc : undefined;
     if (!p || !a.node) continue;
-    if (noQuorumBlocks && !p.runningOn.includes(a.node) && p.className !== 'stonith') {
+    // Only requires=nothing lets a resource start without quorum.
+    if (noQuorumBlocks && !p.runningOn.includes(a.node) && p.meta['requires'] !== 'nothing') {
       a.runnable = false;
       a.reason = 'no quorum';
     }
