@@ -470,7 +470,7 @@ export function applyResourceOrder(o: ResourceOrder, b: ActionBuilder): void {
         // Starting one more instance of a clone does not restart what follows it.
         // A configured "stop A then stop B" makes B stop whenever A does;
         // the reverse of "start A then start B" instead stops A's dependents first.
-        impliesThen: mandatory && (stopLike ? !o.reversed : !(cloneFirst && !isActiveOn(f))),
+        impliesThen: mandatory && (stopLike ? !o.reversed : !(cloneFirst && !redoesActive(f))),
         // One instance of a clone stopping does not stop what only needs the clone somewhere.
         impliesFirst: mandatory && stopLike && o.reversed && o.then.variant !== 'clone',
         // A stop that must wait for another stop cannot happen while that one cannot.
@@ -696,6 +696,12 @@ function makeUnrunnable(then: Action, reason: string, set: ActionSet, stopsThen:
       touched(stop);
     }
   }
+}
+
+/** The action repeats what is already true there: a restart, or a promotion of what is promoted now. */
+function redoesActive(a: Action): boolean {
+  if (a.task !== 'promote') return isActiveOn(a);
+  return a.rsc?.variant === 'primitive' && a.node !== undefined && a.rsc.history.get(a.node.name)?.role === 'Promoted';
 }
 
 function isActiveOn(a: Action): boolean {

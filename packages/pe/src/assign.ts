@@ -645,7 +645,11 @@ function promotionScore(c: CloneRsc, inst: PrimitiveRsc | GroupRsc, node: SchedN
   const members = inst.variant === 'primitive' ? [inst] : inst.children;
   let total: number | undefined;
   for (const m of members) {
-    const names = c.unique ? [m.id, m.baseId] : [m.baseId, m.id];
+    // Anonymous instances are interchangeable: besides the base name, a
+    // node may have recorded the score under the instance number its own
+    // history uses for the resource.
+    const recorded = m.history.get(node.name)?.recordedId;
+    const names = c.unique ? [m.id, m.baseId] : [m.baseId, ...(recorded && recorded !== m.id ? [recorded] : []), m.id];
     let v: string | undefined;
     for (const n of names) {
       v = node.attrs[`master-${n}`] ?? node.attrs[`promotion-${n}`];

@@ -52,6 +52,8 @@ export interface NodeHistory {
   banned: boolean;
   /** Fatal failure: the resource may not run anywhere. */
   fatal: boolean;
+  /** The lrm_resource id the history was recorded under ("rsc:3" for an anonymous instance). */
+  recordedId?: string;
   /** A pending (in-flight) operation. */
   pending?: string;
   /** A migration left half-done: migrate_to succeeded here toward `migrateTarget`. */

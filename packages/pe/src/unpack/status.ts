@@ -131,6 +131,7 @@ function mapHistory(
     target = makeOrphan(lrm, sc, primitiveById);
   }
   const h = history ?? replayHistory(lrm, historyCtx(target, node, sc, lrm.id), sc.failedOps);
+  h.recordedId = lrm.id;
   target.history.set(node.name, h);
 }
 
