@@ -106,7 +106,8 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   const start = find(set, p, 'start', target);
   if (p.runningOn.length > 1 && p.runningOn.includes(target)) {
     const anyFailed = p.runningOn.some((n) => p.history.get(n.name)?.failed);
-    return line(anyFailed ? 'Recover' : 'Restart', p, details(target, nextRole, target, nextRole));
+    const why = anyFailed && p.meta['multiple-active'] === 'stop_unexpected' ? ' due to being multiply active' : '';
+    return line(anyFailed ? 'Recover' : 'Restart', p, details(target, nextRole, target, nextRole), why);
   }
   if (target === from && p.runningOn.length === 1) {
     if (stop?.required) {
