@@ -481,3 +481,22 @@ describe('stop orders', () => {
     expect(summary(xml)).toEqual(['Restart b ( n1 )', 'Stop a ( n1 ) due to node availability']);
   });
 });
+
+describe('node health', () => {
+  const xml = (strategy: string, colour: string, allowUnhealthy = false) =>
+    cib({
+      props: { 'node-health-strategy': strategy },
+      nodes: [{ name: 'n1', attrs: { '#health-disk': colour }, lrm: lrmResource('web', [started('web', 'n1')]) }, { name: 'n2' }],
+      resources: dummy('web', allowUnhealthy ? '<meta_attributes id="w-m"><nvpair id="w-au" name="allow-unhealthy-nodes" value="true"/></meta_attributes>' : ''),
+    });
+
+  it('migrate-on-red moves resources off a red node, unless they allow unhealthy nodes', () => {
+    expect(summary(xml('migrate-on-red', 'red'))).toEqual(['Move web ( n1 -> n2 )']);
+    expect(summary(xml('migrate-on-red', 'yellow'))).toEqual([]);
+    expect(summary(xml('migrate-on-red', 'red', true))).toEqual([]);
+  });
+
+  it('only-green also moves them off a yellow node', () => {
+    expect(summary(xml('only-green', 'yellow'))).toEqual(['Move web ( n1 -> n2 )']);
+  });
+});

@@ -7,6 +7,7 @@ import { applyLocation } from './constraints/location.js';
 import { applyColocation } from './constraints/colocation.js';
 import { collectOrder, type ResourceOrder } from './constraints/ordering.js';
 import { applyTicket, readTickets } from './constraints/ticket.js';
+import { applyNodeHealth } from './constraints/health.js';
 import { assignResources, type ScoreTrace } from './assign.js';
 import {
   ActionBuilder,
@@ -259,6 +260,7 @@ function applyConstraints(ws: WorkingSet): void {
     else if (c.kind === 'rsc_colocation') applyColocation(c, ws);
     else if (c.kind === 'rsc_ticket') applyTicket(c, ws, tickets);
   }
+  applyNodeHealth(ws);
 }
 
 function applyQuorumPolicy(ws: WorkingSet): void {
