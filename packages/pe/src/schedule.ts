@@ -58,6 +58,7 @@ export interface ScheduleResult {
 export function schedule(cib: Cib, nowSec: number, opts: ScheduleOptions = {}): ScheduleResult {
   const ws = unpack(cib, nowSec);
   markStopFailures(ws);
+  fenceInquoratePartition(ws);
   checkDigests(ws);
   applyConstraints(ws);
   const scores = new Map<string, Map<string, number>>();
@@ -261,6 +262,17 @@ function applyConstraints(ws: WorkingSet): void {
     else if (c.kind === 'rsc_ticket') applyTicket(c, ws, tickets);
   }
   applyNodeHealth(ws);
+}
+
+/** no-quorum-policy=fence (or suicide): without quorum, every node of this partition is fenced. */
+function fenceInquoratePartition(ws: WorkingSet): void {
+  if (ws.haveQuorum || !ws.options.fencingEnabled) return;
+  if (ws.options.noQuorumPolicy !== 'fence' && ws.options.noQuorumPolicy !== 'suicide') return;
+  for (const node of ws.nodes) {
+    if (!node.online) continue;
+    node.unclean = true;
+    node.fenceReason ??= 'cluster does not have quorum';
+  }
 }
 
 function applyQuorumPolicy(ws: WorkingSet): void {
