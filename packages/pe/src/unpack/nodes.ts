@@ -93,7 +93,7 @@ function decideMembership(node: SchedNode, state: NodeState | undefined, options
   const terminate = node.attrs['terminate'];
 
   if (terminate !== undefined && isTrue(terminate)) {
-    markUnclean(node, 'termination was requested');
+    markUnclean(node, 'fencing was requested');
     return;
   }
   if (!options.fencingEnabled) {
