@@ -19,6 +19,8 @@ export interface ClusterOptions {
   readonly stopAllResources: boolean;
   readonly concurrentFencing: boolean;
   readonly shutdownLock: boolean;
+  /** node-pending-timeout in seconds; 0 means pending nodes are never fenced for it. */
+  readonly nodePendingTimeoutSec: number;
   /** shutdown-lock-limit in seconds; 0 means locks last until the node returns. */
   readonly shutdownLockLimitSec: number;
   readonly nodeHealthStrategy: string;
@@ -65,6 +67,7 @@ export function readClusterOptions(raw: Readonly<Record<string, string>>): Clust
     concurrentFencing: bool('concurrent-fencing', true),
     shutdownLock: bool('shutdown-lock', false),
     shutdownLockLimitSec: durationSec(get('shutdown-lock-limit')),
+    nodePendingTimeoutSec: durationSec(get('node-pending-timeout')),
     nodeHealthStrategy: get('node-health-strategy') ?? 'none',
     clusterName: get('cluster-name'),
     batchLimit: Number.isFinite(batch) ? batch : 0,

@@ -500,3 +500,15 @@ describe('node health', () => {
     expect(summary(xml('only-green', 'yellow'))).toEqual(['Move web ( n1 -> n2 )']);
   });
 });
+
+describe('pending nodes', () => {
+  it('fences a node that stayed pending longer than node-pending-timeout', () => {
+    const xml = (sinceAgo: number) =>
+      cib({ props: { 'node-pending-timeout': '300s' }, nodes: [{ name: 'n1' }, { name: 'n2' }], resources: dummy('web') }).replace(
+        /<node_state id="n2"[^>]*>/,
+        `<node_state id="n2" uname="n2" in_ccm="${NOW - sinceAgo}" crmd="0">`,
+      );
+    expect(summary(xml(600))).toContain("Fence (reboot) n2 'peer pending timed out on joining the process group'");
+    expect(summary(xml(60)).some((l) => l.startsWith('Fence'))).toBe(false);
+  });
+});

@@ -64,7 +64,7 @@ export function unpackNodes(cib: Cib, options: ClusterOptions, nowSec: number): 
       unknownInConfig: false,
     };
     if (cfg.type === 'member' || cfg.type === 'ping') {
-      decideMembership(node, state, options);
+      decideMembership(node, state, options, nowSec);
     } else {
       // Remote nodes are online while their connection resource runs; decided later.
       node.online = false;
@@ -74,7 +74,7 @@ export function unpackNodes(cib: Cib, options: ClusterOptions, nowSec: number): 
   return nodes;
 }
 
-function decideMembership(node: SchedNode, state: NodeState | undefined, options: ClusterOptions): void {
+function decideMembership(node: SchedNode, state: NodeState | undefined, options: ClusterOptions, nowSec: number): void {
   if (!state) {
     // Never seen: with startup-fencing, a node we know nothing about may be
     // running anything, so it must be fenced before we trust that it is down.
@@ -113,6 +113,13 @@ function decideMembership(node: SchedNode, state: NodeState | undefined, options
     return;
   }
   if (!peerUp) {
+    // Newer CIBs record since when a node is in the membership: one that
+    // never got its controller up within node-pending-timeout is fenced.
+    const since = Number(state.inCcm);
+    if (options.nodePendingTimeoutSec > 0 && Number.isInteger(since) && since > 1 && state.crmd !== undefined && !truthy(state.crmd) && nowSec - since >= options.nodePendingTimeoutSec && state.join === undefined) {
+      markUnclean(node, 'peer pending timed out on joining the process group');
+      return;
+    }
     // In the membership but the controller is gone.
     if (node.shutdown && expected !== 'member') return;
     if (expected === 'member' || join === 'member') {
