@@ -512,3 +512,21 @@ describe('pending nodes', () => {
     expect(summary(xml(60)).some((l) => l.startsWith('Fence'))).toBe(false);
   });
 });
+
+describe('joining nodes', () => {
+  it('a start waits for the probe on a node that is still joining', () => {
+    const xml = cib({ nodes: [{ name: 'n1' }, { name: 'n2' }], resources: dummy('web') }).replace(
+      /<node_state id="n2"[^>]*>/,
+      '<node_state id="n2" uname="n2" in_ccm="true" crmd="online" join="pending" expected="member">',
+    );
+    expect(summary(xml)).toEqual(['Start web ( n1 ) blocked']);
+  });
+
+  it('a node that failed the membership criteria is fenced', () => {
+    const xml = cib({ nodes: [{ name: 'n1' }, { name: 'n2' }], resources: dummy('web') }).replace(
+      /<node_state id="n2"[^>]*>/,
+      '<node_state id="n2" uname="n2" in_ccm="true" crmd="online" join="banned">',
+    );
+    expect(summary(xml)).toContain("Fence (reboot) n2 'peer failed Pacemaker membership criteria'");
+  });
+});

@@ -23,7 +23,7 @@ import {
   type ActionSet,
 } from './actions.js';
 import { checkDigests } from './digest.js';
-import { summarize, type SummaryLine } from './summary.js';
+import { PROBE_PENDING, summarize, type SummaryLine } from './summary.js';
 import { produceGraph, type TransitionGraph } from './graph/produce.js';
 import {
   allPrimitivesOf,
@@ -366,6 +366,15 @@ function addProbes(ws: WorkingSet, b: ActionBuilder): void {
     for (const p of allPrimitivesOf(r)) {
       if (!p.managed || p.orphan) continue;
       for (const node of ws.nodes) {
+        if (node.pending && !p.history.has(node.name) && !node.unclean) {
+          // A node still joining cannot be probed yet; until it is, nothing
+          // knows the resource is not already running there.
+          for (const a of b.of(p, 'start')) {
+            if (!a.node || !a.runnable || p.runningOn.includes(a.node)) continue;
+            a.runnable = false;
+            a.reason = PROBE_PENDING;
+          }
+        }
         if (!node.online || node.pending) continue;
         if (p.history.has(node.name)) continue;
         const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent;

@@ -27,6 +27,9 @@ function details(from: SchedNode | undefined, fromRole: Role, to: SchedNode | un
   return shown(fromRole) ? `${from.name} -> ${to.name} ${fromRole}` : `${from.name} -> ${to.name}`;
 }
 
+/** Reason of a start that waits for a probe on a node still joining (printed as a bare "blocked"). */
+export const PROBE_PENDING = 'probe pending';
+
 /** " due to REASON"; an empty reason (an instance kept from running by interleaving) prints none. */
 function due(reason: string | undefined): string {
   const r = reason ?? 'node availability';
@@ -76,6 +79,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     if (!start.runnable) {
       // An interleaved instance with nothing to run after on its node is simply not placed.
       if (start.reason === '') return undefined;
+      if (start.reason === PROBE_PENDING) return line('Start', p, target.name, ' blocked');
       return line('Start', p, target.name, `${due(start.reason)} (blocked)`);
     }
     if (nextRole === 'Promoted') {

@@ -85,6 +85,11 @@ function decideMembership(node: SchedNode, state: NodeState | undefined, options
   }
   const inCluster = truthy(state.inCcm);
   const peerUp = truthy(state.crmd);
+  if (state.inCcm === undefined && options.fencingEnabled && options.startupFencing) {
+    // No membership record at all: like a node never seen, it may be running anything.
+    markUnclean(node, 'peer has not been seen by the cluster');
+    return;
+  }
   const join = state.join ?? 'down';
   const expected = state.expected ?? 'down';
   node.expectedUp = expected === 'member';
@@ -107,7 +112,9 @@ function decideMembership(node: SchedNode, state: NodeState | undefined, options
     return;
   }
   if (!inCluster) {
-    if (expected === 'member') {
+    // Expected up but gone from the membership; a node that had already
+    // left the controller group (join=down) is cleanly down.
+    if (expected === 'member' && join !== 'down') {
       markUnclean(node, 'peer is no longer part of the cluster');
     }
     return;
@@ -128,7 +135,11 @@ function decideMembership(node: SchedNode, state: NodeState | undefined, options
     return;
   }
   // In the membership with a live controller, but not (yet) a full member.
-  if (join === 'pending' || join === 'banned') {
+  if (join === 'banned') {
+    markUnclean(node, 'peer failed Pacemaker membership criteria');
+    return;
+  }
+  if (join === 'pending') {
     node.pending = true;
     return;
   }
