@@ -112,9 +112,7 @@ function decideMembership(node: SchedNode, state: NodeState | undefined, options
     return;
   }
   if (!inCluster) {
-    // Expected up but gone from the membership; a node that had already
-    // left the controller group (join=down) is cleanly down.
-    if (expected === 'member' && join !== 'down') {
+    if (expected === 'member') {
       markUnclean(node, 'peer is no longer part of the cluster');
     }
     return;
