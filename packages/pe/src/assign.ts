@@ -229,6 +229,8 @@ export function primaryNodes(primary: Rsc, role: string | undefined): SchedNode[
     case 'group': {
       const first = primary.children[0];
       if (!first?.assigned) return [];
+      // A group is somewhere only as a whole.
+      if (primary.children.some((c) => c.managed && c.assigned !== first.assigned)) return [];
       if (role === 'Promoted' || role === 'Unpromoted') {
         return first.nextRole === role ? [first.assigned] : [];
       }
@@ -239,6 +241,7 @@ export function primaryNodes(primary: Rsc, role: string | undefined): SchedNode[
       for (const inst of primary.instances) {
         const lead = inst.variant === 'primitive' ? inst : inst.children[0];
         if (!lead?.assigned) continue;
+        if (inst.variant === 'group' && inst.children.some((c) => c.managed && c.assigned !== lead.assigned)) continue;
         // A failed instance left where it is (blocked) is nothing to run with.
         if (!lead.managed && lead.history.get(lead.assigned.name)?.failed) continue;
         if (role === 'Promoted' && lead.nextRole !== 'Promoted') continue;
@@ -608,8 +611,9 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
         continue;
       }
       if (!blocked && inst.variant === 'group') {
+        // A member that may not run there (or is disabled) holds back the members after it.
         const own = primitiveWeights(m, ws).get(node!.name) ?? -INFINITY;
-        if (own <= -INFINITY) blocked = true;
+        if (own <= -INFINITY || !wantsToRun(m)) blocked = true;
       }
       take(m, blocked ? null : node, ws);
       m.nextRole = blocked ? 'Stopped' : c.promotable ? 'Unpromoted' : 'Started';

@@ -530,3 +530,20 @@ describe('joining nodes', () => {
     expect(summary(xml)).toContain("Fence (reboot) n2 'peer failed Pacemaker membership criteria'");
   });
 });
+
+describe('groups as colocation primaries', () => {
+  it('a disabled member stops the members after it, and what must run with the group', () => {
+    const off = '<meta_attributes id="g2-m"><nvpair id="g2-tr" name="target-role" value="Stopped"/></meta_attributes>';
+    const run = (r: string) => lrmResource(r, [started(r, 'n1')]);
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: run('g1') + run('g2') + run('g3') + run('app') }],
+      resources: `<group id="g">${dummy('g1')}${dummy('g2', off)}${dummy('g3')}</group>` + dummy('app'),
+      constraints: '<rsc_colocation id="c" rsc="app" with-rsc="g" score="INFINITY"/>',
+    });
+    expect(summary(xml)).toEqual([
+      'Stop app ( n1 ) due to node availability',
+      'Stop g2 ( n1 ) due to node availability',
+      'Stop g3 ( n1 ) due to node availability',
+    ]);
+  });
+});
