@@ -571,9 +571,7 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
       perNode.set(cur.name, (perNode.get(cur.name) ?? 0) + 1);
     }
   }
-  // An instance whose node is being fenced stops there; fresh instances take its place.
-  const onFencedNode = (i: PrimitiveRsc | GroupRsc): boolean => leadOf(i)?.runningOn.some((n) => n.unclean) ?? false;
-  const pending = [...running.filter((i) => !placed.has(i) && !onFencedNode(i)), ...stopped, ...running.filter((i) => !placed.has(i) && onFencedNode(i))];
+  const pending = [...running.filter((i) => !placed.has(i)), ...stopped];
   let count = placed.size;
   for (const pass of [Math.min(fairShare, c.cloneNodeMax), c.cloneNodeMax]) {
     for (const inst of pending) {
