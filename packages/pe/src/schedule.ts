@@ -213,7 +213,7 @@ function markStopFailures(ws: WorkingSet): void {
         if (h.onFail === 'fence' && ws.options.fencingEnabled) {
           node.unclean = true;
           node.fenceReason ??= `${p.id} failed there`;
-        } else if (node.unclean && ws.options.fencingEnabled) {
+        } else if (node.unclean && ws.options.fencingEnabled && (ws.haveQuorum || ws.options.noQuorumPolicy === 'ignore' || node.online)) {
           // The node is being fenced anyway: that stops the resource for sure.
         } else {
           p.blocked = true;
