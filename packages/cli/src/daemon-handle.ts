@@ -6,6 +6,7 @@ import {
   ClusterError,
   type ActionOutcome,
   type ClusterHandle,
+  type FenceOutcome,
   type ConfigSection,
   type NodeAction,
   type ReplaceOptions,
@@ -92,6 +93,35 @@ export class DaemonHandle implements ClusterHandle {
       return e.cib;
     });
     return { cibVersion, message };
+  }
+
+  async fence(node: string, action: 'off' | 'reboot'): Promise<FenceOutcome> {
+    try {
+      return { node, ...(await this.node.fenceOnRequest(node, action)) };
+    } catch (err) {
+      throw this.mapped(err);
+    }
+  }
+
+  async confirmFenced(node: string, by: string): Promise<FenceOutcome> {
+    try {
+      return { node, ...(await this.node.confirmFenced(node, by)) };
+    } catch (err) {
+      throw this.mapped(err);
+    }
+  }
+
+  async fenceHistory(): Promise<readonly Record<string, unknown>[]> {
+    return this.node.fencingHistory() as unknown as Record<string, unknown>[];
+  }
+
+  private mapped(err: unknown): Error {
+    if (err instanceof DaemonError) {
+      if (err.code === 'VIGIL_CRM_UNKNOWN_NODE') return new ClusterError('NOT_FOUND', err.message);
+      if (err.code === 'VIGIL_CRM_NOT_DC') return new ClusterError('NOT_DC', err.message);
+      return new ClusterError('INVALID_ACTION', err.message);
+    }
+    return err as Error;
   }
 
   async setNodeAttribute(node: string, name: string, value: string | undefined): Promise<CibVersion> {

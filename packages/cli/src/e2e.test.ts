@@ -145,6 +145,25 @@ describe.sequential('a three-node cluster of daemons', () => {
     }
   }, 60_000);
 
+  it('fences a node on request and keeps the fencing history', async () => {
+    const st = await cluster.status();
+    const dc = st.summary.dc!.name;
+    const web = LocalCluster.nodesOf(st, 'http')[0];
+    const target = cluster.nodes.map((n) => n.name).find((n) => n !== dc && n !== web)!;
+    const res = await cluster.request('POST', `/fencing/${target}`, { node: dc, body: { action: 'off' } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await until(`${target}'s daemon gone`, () => (cluster.node(target).proc === null ? true : undefined), 30_000);
+    const history = (await (await cluster.request('GET', '/fencing/history', { node: dc })).json()) as { target: string; state: string }[];
+    expect(history.some((h) => h.target === target && h.state === 'success')).toBe(true);
+    // Asking a node that is not the DC is refused with where to go instead.
+    const other = cluster.nodes.find((n) => n.name !== dc && n.proc)!.name;
+    const refused = await cluster.request('POST', `/fencing/${dc}`, { node: other, body: {} });
+    expect(refused.status).toBe(503);
+    expect(await refused.text()).toMatch(new RegExp(`ask ${dc}`));
+    cluster.startNode(target);
+    await settle(`${target} back`, async () => (await cluster.status(dc)).nodes.some((n) => n.name === target && n.online));
+  }, 90_000);
+
   it('refuses bad input with a clear error and applies nothing', async () => {
     const before = await (await cluster.request('GET', '/cib')).text();
     const version = (xml: string): string => /<cib[^>]* epoch="(\d+)"/.exec(xml)![1]!;
@@ -254,5 +273,22 @@ describe.sequential('fencing that fails blocks recovery', () => {
     }
     const st = await cluster.status(survivors[0]);
     expect(st.nodes.find((n) => n.name === victim)?.unclean).toBe(true);
-  }, 120_000);
+
+    // The history shows the failed attempts; an operator who has checked
+    // that the node is down confirms it, and recovery proceeds.
+    const dc = st.summary.dc!.name;
+    const history = (await (await cluster.request('GET', '/fencing/history', { node: dc })).json()) as { target: string; state: string }[];
+    expect(history.some((h) => h.target === victim && h.state === 'failed')).toBe(true);
+    const cli = execFileSync(process.execPath, [join(repo, 'packages/cli/bin/vigil.js'), 'fence', 'confirm', victim, '--config', cluster.configFile], { encoding: 'utf8' });
+    expect(cli).toMatch(new RegExp(`${victim} recorded as fenced`));
+    await until(
+      'web on a survivor after the confirmation',
+      async () => {
+        const w = LocalCluster.nodesOf(await cluster.status(survivors[0]), 'http');
+        return w.length === 1 && w[0] !== victim ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+  }, 180_000);
 });

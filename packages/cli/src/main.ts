@@ -4,7 +4,7 @@ import { registerAgentCommands } from './commands/agent.js';
 import { registerStonithCommands } from './commands/stonith.js';
 import { registerClusterKeygenCommands } from './commands/cluster-keygen.js';
 import { registerDaemonCommands } from './commands/daemon.js';
-import { registerClientCommands } from './commands/client.js';
+import { registerClientCommands, registerFenceCommands } from './commands/client.js';
 import { registerDemoCommands } from './commands/demo.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,6 +16,7 @@ export async function main(argv: string[]): Promise<number> {
   registerClusterKeygenCommands(program);
   registerDaemonCommands(program);
   registerClientCommands(program);
+  registerFenceCommands(program);
   registerDemoCommands(program);
   await program.parseAsync(argv);
   return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -843,6 +843,10 @@ export class CrmCore<D> {
     const problem = this.ops.validate(change.doc);
     if (problem !== null) return refuse('VIGIL_CRM_INVALID_CIB', `replace refused, nothing applied: ${problem}`);
     const given = this.ops.version(change.doc);
+    if (change.expected && this.ops.sameConfiguration?.(change.doc, current)) {
+      // Only the status changed: a status update, not a new configuration.
+      return { doc: this.ops.withVersion(change.doc, { ...cur, numUpdates: cur.numUpdates + 1 }) };
+    }
     const next = nextReplaceVersion(given, cur);
     if (next === null) {
       return refuse('VIGIL_CRM_OLDER_VERSION', `replacement has version ${formatVersion(given)}, older than the cluster's ${formatVersion(cur)}`);

@@ -27,6 +27,12 @@ export interface CibOps<D> {
   withVersion(doc: D, version: CibVersion): D;
   /** null when the document is acceptable; otherwise why it is not (refused whole). */
   validate(doc: D): string | null;
+  /**
+   * True when two documents have the same configuration (they may differ in
+   * status). A replace that changes only the status is a status update:
+   * it advances num_updates, not epoch, as in Pacemaker.
+   */
+  sameConfiguration?(a: D, b: D): boolean;
   /** Writes (or, with null, removes) a transient node attribute in the status section. */
   setNodeAttribute(doc: D, node: string, name: string, value: string | null): D;
 }

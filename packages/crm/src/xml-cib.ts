@@ -101,4 +101,11 @@ export const xmlCibOps: CibOps<string> = {
     }
   },
   setNodeAttribute: (doc, node, name, value) => serializeXml(setTransientAttribute(parseXml(doc), node, name, value)),
+  sameConfiguration: (a, b) => configurationText(a) === configurationText(b),
 };
+
+function configurationText(doc: string): string {
+  const start = doc.indexOf('<configuration');
+  const end = doc.indexOf('</configuration>');
+  return start < 0 ? '' : end < 0 ? doc.slice(start) : doc.slice(start, end);
+}

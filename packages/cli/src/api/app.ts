@@ -12,6 +12,7 @@ import { resourceRoutes } from './routes/resources.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { fencingRoutes } from './routes/fencing.js';
 
 export interface ApiOptions {
   /** The bearer token every protected route needs. Must be non-empty. */
@@ -154,6 +155,7 @@ export async function buildApi(handle: ClusterHandle, opts: ApiOptions): Promise
   await app.register(nodeRoutes);
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
+  await app.register(fencingRoutes);
   return app;
 }
 

@@ -22,6 +22,18 @@ export interface ClusterHandle {
   nodeAction(action: NodeAction, node: string): Promise<ActionOutcome>;
   /** Set, or with undefined remove, a node attribute (transient: lasts until the node restarts). */
   setNodeAttribute(node: string, name: string, value: string | undefined): Promise<CibVersion>;
+  /** Fence a node now (the DC does it; elsewhere NOT_DC). Resolves with the outcome, which may be a failure. */
+  fence?(node: string, action: 'off' | 'reboot', origin: string): Promise<FenceOutcome>;
+  /** Record an operator's word that a node is down (vigil fence confirm). */
+  confirmFenced?(node: string, by: string): Promise<FenceOutcome>;
+  /** What the fencer did and is doing, newest last. */
+  fenceHistory?(): Promise<readonly Record<string, unknown>[]>;
+}
+
+export interface FenceOutcome {
+  readonly node: string;
+  readonly ok: boolean;
+  readonly message: string;
 }
 
 export interface StatusSnapshot {

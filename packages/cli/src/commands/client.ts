@@ -213,6 +213,54 @@ export function registerClientCommands(program: Command): void {
     );
 }
 
+/** The fencer runs on the DC: find it through any node, then ask it. */
+async function connectDc(opts: ClientOpts): Promise<ApiClient> {
+  const any = await connect(opts);
+  const res = await any.request('GET', '/status?output=json');
+  if (!res.ok) throw new ClientError(`cannot read the status from ${any.node}: HTTP ${res.status}`);
+  const dc = ((await res.json()) as { summary?: { dc?: { name: string } | null } }).summary?.dc?.name;
+  if (!dc) throw new ClientError('there is no DC right now (no quorum?): nothing can be fenced');
+  return dc === any.node ? any : connect({ ...opts, node: dc });
+}
+
+export function registerFenceCommands(program: Command): void {
+  withTarget(program.command('fence <node-or-verb> [node]'))
+    .description('fence NODE: power a node off now; fence history: what the fencer did; fence confirm NODE: record that NODE is down (you checked)')
+    .option('--off', 'power off and leave off')
+    .option('--reboot', 'power cycle (the default)')
+    .action(
+      run(async (opts, first, second) => {
+        if (opts['off'] && opts['reboot']) throw new ClientError('fence: --off and --reboot exclude each other');
+        const client = await connectDc(opts);
+        if (first === 'history') {
+          const res = await client.request('GET', '/fencing/history');
+          return finish(res, (b) => {
+            const entries = JSON.parse(b) as { target: string; action: string; state: string; origins?: string[]; devices?: string[]; confirmedBy?: string; reason?: string; startedAt?: number; completedAt?: number }[];
+            if (entries.length === 0) process.stdout.write('no fencing so far\n');
+            for (const e of entries) {
+              const when = new Date(e.completedAt ?? e.startedAt ?? 0).toISOString();
+              process.stdout.write(`${when}  ${e.action} of ${e.target}: ${e.state}${e.confirmedBy ? ` (confirmed by ${e.confirmedBy})` : ''}${e.devices?.length ? ` via ${e.devices.join(', ')}` : ''}${e.origins?.length ? `, asked by ${e.origins.join(', ')}` : ''}${e.reason ? ` - ${e.reason}` : ''}\n`);
+            }
+          });
+        }
+        if (first === 'confirm') {
+          if (!second) throw new ClientError('fence confirm: name the node you have checked is down');
+          const res = await client.request('POST', `/fencing/${encodeURIComponent(second)}/confirm`, { body: {} });
+          return finish(res, (b) => process.stdout.write(`${(JSON.parse(b) as { message: string }).message}\n`));
+        }
+        if (second) throw new ClientError(`fence: unexpected '${second}' (use: fence NODE, fence history, fence confirm NODE)`);
+        const res = await client.request('POST', `/fencing/${encodeURIComponent(first!)}`, { body: { action: opts['off'] ? 'off' : 'reboot' } });
+        const text = await res.text();
+        if (res.status === 502) {
+          process.stderr.write(`vigil: ${(JSON.parse(text) as { message: string }).message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        return finish(new Response(text, { status: res.status }), (b) => process.stdout.write(`${(JSON.parse(b) as { message: string }).message}\n`));
+      }),
+    );
+}
+
 const RESOURCE_HELP: Record<string, string> = {
   start: 'Let the resource run (target-role=Started)',
   stop: 'Stop the resource and keep it stopped (target-role=Stopped)',

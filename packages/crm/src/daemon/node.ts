@@ -246,10 +246,45 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     return this.actingDc;
   }
 
-  /** Resource ids active on this node (from the local resource manager's history). */
+  /** The fencer's history (kept on the DC that did the fencing). */
   fencingHistory() {
     return this.fencer.history();
   }
+
+  /**
+   * Fence a node on request (vigil fence). Only the acting DC fences, so
+   * that two nodes never race to power the same one off.
+   */
+  async fenceOnRequest(node: string, action: 'off' | 'reboot'): Promise<{ ok: boolean; message: string }> {
+    if (!this.config.nodes.some((n) => n.name === node)) throw new DaemonError('VIGIL_CRM_UNKNOWN_NODE', `node '${node}' is not in the cluster`);
+    if (!this.actingDc) throw new DaemonError('VIGIL_CRM_NOT_DC', `only the DC fences; ask ${this.dcName() ?? 'the DC (none right now)'}`);
+    const ok = await this.fenceOnce(node, action);
+    if (ok) {
+      await this.dcWrite((root) => withNodeFenced(root, node));
+      this.loop?.poke(`${node} fenced on request`);
+    }
+    const last = this.fencer.history(node).at(-1) as { reason?: string } | undefined;
+    return { ok, message: ok ? `${node} fenced (${action})` : `fencing ${node} failed: ${last?.reason ?? 'no device succeeded'}` };
+  }
+
+  /**
+   * An operator's word that a node is down (vigil fence confirm): recorded in
+   * the fencing history as such, and the node is treated as fenced.
+   */
+  async confirmFenced(node: string, by: string): Promise<{ ok: boolean; message: string }> {
+    if (!this.config.nodes.some((n) => n.name === node)) throw new DaemonError('VIGIL_CRM_UNKNOWN_NODE', `node '${node}' is not in the cluster`);
+    if (!this.actingDc) throw new DaemonError('VIGIL_CRM_NOT_DC', `only the DC records fencing; ask ${this.dcName() ?? 'the DC (none right now)'}`);
+    if (this.members.includes(node)) throw new DaemonError('VIGIL_CRM_EXEC_FAILED', `${node} is still a member of the cluster: it is not down`);
+    this.fencer.confirm(node, by);
+    this.fenceFailures.delete(node);
+    this.confirmedDown.add(node);
+    await this.dcWrite((root) => withNodeFenced(root, node));
+    this.log('warn', `${node} confirmed down by ${by}`);
+    this.loop?.poke(`${node} confirmed down`);
+    return { ok: true, message: `${node} recorded as fenced on the word of ${by}` };
+  }
+
+  private readonly confirmedDown = new Set<string>();
 
   // ------------------------------------------------------------ changes
 
@@ -536,9 +571,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     // 2 s, 4 s ... up to 30 s between attempts.
     const failed = this.fenceFailures.get(node);
     if (failed) {
-      const waitMs = Math.min(30_000, 1000 * 2 ** (failed.count - 1)) - (Date.now() - failed.atMs);
-      if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      const until = failed.atMs + Math.min(30_000, 1000 * 2 ** (failed.count - 1));
+      while (Date.now() < until && !this.confirmedDown.has(node)) await new Promise((r) => setTimeout(r, 100));
     }
+    if (this.confirmedDown.delete(node)) return true;
     const ok = await this.fenceOnce(node, action);
     if (ok) this.fenceFailures.delete(node);
     else this.fenceFailures.set(node, { count: (failed?.count ?? 0) + 1, atMs: Date.now() });
