@@ -547,3 +547,12 @@ describe('groups as colocation primaries', () => {
     ]);
   });
 });
+
+describe('pending operations', () => {
+  it('a pending start from an older transition than a completed stop is superseded', () => {
+    const pendingStart = `<lrm_rsc_op id="web_start_0" operation="start" interval="0" call-id="-1" rc-code="1" op-status="-1" transition-key="1:8:0:abc" on_node="n1"/>`;
+    const stop = `<lrm_rsc_op id="web_stop_0" operation="stop" interval="0" call-id="8" rc-code="0" op-status="0" transition-key="2:9:0:abc" on_node="n1"/>`;
+    const xml = cib({ nodes: [{ name: 'n1', lrm: lrmResource('web', [pendingStart, stop]) }], resources: dummy('web') });
+    expect(summary(xml)).toEqual(['Start web ( n1 )']);
+  });
+});

@@ -88,7 +88,21 @@ export function onFailFor(task: string, intervalMs: number, ops: readonly Operat
   return 'restart';
 }
 
+/** The transition number in an op's transition key ("action:transition:target-rc:uuid"). */
+function transitionOf(op: LrmRscOp): number | undefined {
+  const key = op.transitionKey ?? op.transitionMagic?.split(';')[1];
+  const n = Number(key?.split(':')[1]);
+  return Number.isInteger(n) ? n : undefined;
+}
+
 function byCallOrder(a: LrmRscOp, b: LrmRscOp): number {
+  // A pending op (no call id yet) is the newest, unless its transition is
+  // older than the other op's: then it was superseded.
+  if ((a.callId < 0) !== (b.callId < 0)) {
+    const ta = transitionOf(a);
+    const tb = transitionOf(b);
+    if (ta !== undefined && tb !== undefined && ta >= 0 && tb >= 0 && ta !== tb) return ta - tb;
+  }
   const ap = a.callId < 0 ? Number.MAX_SAFE_INTEGER : a.callId;
   const bp = b.callId < 0 ? Number.MAX_SAFE_INTEGER : b.callId;
   if (ap !== bp) return ap - bp;
