@@ -1,6 +1,6 @@
 import type { Action, ActionSet } from './actions.js';
 import { keyOf } from './actions.js';
-import type { PrimitiveRsc, Role, SchedNode, WorkingSet } from './working-set.js';
+import { ROLE_ORDER, type PrimitiveRsc, type Role, type SchedNode, type WorkingSet } from './working-set.js';
 
 export interface SummaryLine {
   readonly kind: 'Fence' | 'Start' | 'Stop' | 'Move' | 'Recover' | 'Restart' | 'Promote' | 'Demote' | 'Migrate' | 'Re-promote' | 'Reload';
@@ -92,7 +92,10 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     }
     return line('Start', p, target.name);
   }
-  const from = p.runningOn[0]!;
+  // Active in several places: the summary speaks of the one in the highest
+  // role, preferring the node it stays on.
+  const rank = (n: SchedNode): number => ROLE_ORDER[p.history.get(n.name)?.role ?? 'Started'] * 2 + (n === target ? 1 : 0);
+  const from = [...p.runningOn].sort((a, b) => rank(b) - rank(a))[0]!;
   const fromRole = p.history.get(from.name)?.role ?? 'Started';
   const stop = find(set, p, 'stop', from);
   // Fencing its node resolves a failure there: the resource just moves.
@@ -108,7 +111,7 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
     // fall through to the single-location cases below
   }
   const start = find(set, p, 'start', target);
-  if (p.runningOn.length > 1 && p.runningOn.includes(target)) {
+  if (p.runningOn.length > 1 && target === from) {
     const anyFailed = p.runningOn.some((n) => p.history.get(n.name)?.failed);
     const why = anyFailed && p.meta['multiple-active'] === 'stop_unexpected' ? ' due to being multiply active' : '';
     return line(anyFailed ? 'Recover' : 'Restart', p, details(target, nextRole, target, nextRole), why);
@@ -146,8 +149,8 @@ function primitiveLine(p: PrimitiveRsc, set: ActionSet): SummaryLine | undefined
   }
   const toRole = nextRole;
   if (p.runningOn.length > 1) {
-    if (p.runningOn.includes(target)) return line('Restart', p, details(target, toRole, target, toRole));
-    return line(failed ? 'Recover' : 'Move', p, details(from, fromRole, target, toRole));
+    const anyFailed = p.runningOn.some((n) => p.history.get(n.name)?.failed);
+    return line(anyFailed ? 'Recover' : 'Move', p, details(from, fromRole, target, toRole));
   }
   if (failed) return line('Recover', p, details(from, fromRole, target, toRole));
   if ((set.byRsc.get(p) ?? []).some((a) => a.task === 'migrate_to' && a.required)) {
