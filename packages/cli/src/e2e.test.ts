@@ -292,3 +292,41 @@ describe.sequential('fencing that fails blocks recovery', () => {
     );
   }, 180_000);
 });
+
+describe.sequential('leaving the cluster', () => {
+  let cluster: LocalCluster;
+  let httpPort: number;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ nodes: 3 });
+    [httpPort] = (await freePorts(1)) as [number];
+    await cluster.configure(demoCib(cluster, { httpPort }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('SIGTERM moves a node\'s resources away before it leaves, without fencing it', async () => {
+    const node = await until('web running', async () => LocalCluster.nodesOf(await cluster.status(), 'http')[0], 60_000, 100);
+    const other = cluster.nodes.find((n) => n.name !== node)!.name;
+    await cluster.kill(node, 'SIGTERM', 90_000);
+    const st = await cluster.status(other);
+    const moved = LocalCluster.nodesOf(st, 'http');
+    expect(moved).toHaveLength(1);
+    expect(moved[0]).not.toBe(node);
+    expect(st.nodes.find((n) => n.name === node)?.unclean).toBe(false);
+    const fenced = cluster.nodes.flatMap((n) => cluster.events(n.name)).some((e) => e.msg === 'fencing' && e['target'] === node);
+    expect(fenced, 'a clean shutdown is not fenced').toBe(false);
+    expect(await until('HTTP after the move', () => http(httpPort), 30_000)).toMatch(/served by/);
+  }, 120_000);
+
+  it('a node left without quorum stops what it runs (no-quorum-policy=stop)', async () => {
+    const live = cluster.nodes.filter((n) => n.proc).map((n) => n.name);
+    const web = LocalCluster.nodesOf(await cluster.status(live[0]), 'http')[0]!;
+    const other = live.find((n) => n !== web)!;
+    await cluster.kill(other, 'SIGKILL');
+    await until('the HTTP service to stop', async () => ((await http(httpPort)) === undefined ? true : undefined), 60_000, 100);
+    expect(cluster.events(web).some((e) => e.msg === 'quorum lost' && e['policy'] === 'stop')).toBe(true);
+  }, 120_000);
+});

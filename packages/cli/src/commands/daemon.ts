@@ -66,6 +66,12 @@ export function registerDaemonCommands(program: Command): void {
       node.on('membership', (m) => jsonLog('info', 'membership', { node: opts.node, members: m }));
       node.on('result', (r) => jsonLog('info', 'resource result', { ...r }));
       node.on('fencing', (r) => jsonLog(r.ok ? 'info' : 'error', 'fencing', { ...r }));
+      node.on('quorumLost', (r) => jsonLog('warn', 'quorum lost', { node: opts.node, ...r }));
+      node.on('selfFence', (reason) => {
+        // The cluster must be able to trust that this node is gone: exit hard.
+        jsonLog('error', `self-fencing: ${reason}`, { node: opts.node });
+        process.exit(1);
+      });
       await new Promise<void>((done) => {
         const shutdown = (signal: string): void => {
           jsonLog('info', `received ${signal}: moving resources away and leaving`, { node: opts.node });

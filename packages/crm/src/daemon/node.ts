@@ -55,6 +55,10 @@ export interface ClusterNodeEvents {
   fencing: (r: { target: string; ok: boolean; ms: number }) => void;
   transition: (r: TransitionReport) => void;
   committed: (version: string) => void;
+  /** Quorum was lost and no-quorum-policy applied to what runs here. */
+  quorumLost: (r: { policy: string; stopped: boolean }) => void;
+  /** The node must go down now (no-quorum-policy=suicide): the owner decides how. */
+  selfFence: (reason: string) => void;
 }
 
 interface ExecRequest {
@@ -210,6 +214,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.messaging.on('view', (v) => this.onView(v.members));
     this.crm.on('committed', (entry) => this.onCommitted(entry.doc));
     this.crm.on('event', (e) => {
+      if (e.type === 'no-quorum' && !this.stopping) void this.applyNoQuorumPolicy();
       if (e.type === 'quorum' && this.actingDc) void this.dcWrite((root) => this.syncMembership(root)).then(() => this.loop?.poke('quorum changed'));
     });
     this.onView(this.messaging.view().members);
@@ -742,6 +747,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       if (req.intervalMs > 0) this.recurringReported.add(`${req.rsc.id}_${req.task}_${req.intervalMs}`);
       if (req.task === 'stop') for (const k of [...this.recurringReported]) if (k.startsWith(`${req.rsc.id}_`)) this.recurringReported.delete(k);
       this.recurringDefs.set(req.rsc.id, req.rsc);
+      if (r.opStatus === 0 && r.rc === 0) this.noteActive(req);
       return { t: 'done', id: req.id, rc: r.rc, opStatus: r.opStatus, ...(r.exitReason ? { exitReason: r.exitReason } : {}), record: Object.fromEntries(opRecordAttributes(r.record)) };
     } catch (err) {
       return this.failedReply(req, (err as Error).message);
@@ -749,6 +755,60 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   private readonly recurringDefs = new Map<string, ExecRequest['rsc']>();
+  /** What runs here and in which role, for acting alone when quorum is lost. */
+  private readonly activeHereNow = new Map<string, { rsc: ExecRequest['rsc']; promoted: boolean }>();
+
+  private noteActive(req: ExecRequest): void {
+    const id = req.rsc.id;
+    switch (req.task) {
+      case 'start':
+      case 'migrate_from':
+        this.activeHereNow.set(id, { rsc: req.rsc, promoted: false });
+        break;
+      case 'promote':
+        this.activeHereNow.set(id, { rsc: req.rsc, promoted: true });
+        break;
+      case 'demote':
+        this.activeHereNow.set(id, { rsc: req.rsc, promoted: false });
+        break;
+      case 'stop':
+      case 'migrate_to':
+        this.activeHereNow.delete(id);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Quorum is lost: no DC will decide for this partition, so this node
+   * applies no-quorum-policy to what it runs by itself. stop (the
+   * default) stops everything here, demote demotes, freeze and ignore keep
+   * things as they are, suicide and fence stop everything and then ask the
+   * owner to take the node down.
+   */
+  private async applyNoQuorumPolicy(): Promise<void> {
+    let policy = 'stop';
+    try {
+      policy = unpack(parseCib(this.crm.cib()), Math.floor(Date.now() / 1000)).options.noQuorumPolicy;
+    } catch {
+      /* keep the safe default */
+    }
+    this.log('warn', `quorum lost: applying no-quorum-policy=${policy} to ${this.activeHereNow.size} local resource(s)`);
+    if (policy === 'freeze' || policy === 'ignore') return;
+    const work = [...this.activeHereNow.values()].map(async ({ rsc, promoted }) => {
+      if (policy === 'demote') {
+        if (!promoted) return;
+        await this.runLocally({ t: 'exec', id: this.nextExecId++, rsc, task: 'demote', intervalMs: 0, timeoutMs: 20_000, key: `0:0:0:no-quorum` });
+        return;
+      }
+      await this.runLocally({ t: 'exec', id: this.nextExecId++, rsc, task: 'stop', intervalMs: 0, timeoutMs: 20_000, key: `0:0:0:no-quorum` });
+    });
+    await Promise.all(work);
+    this.emit('quorumLost', { policy, stopped: policy !== 'demote' });
+    this.log('warn', `no-quorum-policy=${policy} applied; ${this.activeHereNow.size} resource(s) still active here`);
+    if (policy === 'suicide' || policy === 'fence') this.emit('selfFence', `no quorum (no-quorum-policy=${policy})`);
+  }
 
   /** Fence devices are registered, not run: start/stop only mark them usable here. */
   private stonithAction(req: ExecRequest): ExecReply {
