@@ -59,6 +59,8 @@ export interface NodeHistory {
   /** A migration left half-done: migrate_to succeeded here toward `migrateTarget`. */
   migrateTarget?: string;
   migrateSource?: string;
+  /** A migrate_to from here failed: the target may have been left running it. */
+  failedMigrateTarget?: string;
   /** A migrate_from here failed (even if the resource was stopped since). */
   migrateFromFailed?: boolean;
   /** The on-fail policy that applies to the last failure. */

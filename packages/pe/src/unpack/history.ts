@@ -235,6 +235,7 @@ function applyOp(h: NodeHistory, op: LrmRscOp, ctx: HistoryContext, failed: Fail
       return;
     case 'migrate_to':
       h.failed = true;
+      h.failedMigrateTarget = op.migrateTarget;
       if (h.role === 'Stopped') setRole(h, 'Started');
       return;
     case 'promote':
@@ -289,6 +290,7 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
     case 'migrate_from':
       setRole(h, 'Started');
       h.failed = false;
+      h.failedMigrateTarget = undefined;
       h.startDigest = op.opDigest;
       h.digestOp = op;
       if (task === 'migrate_from') h.migrateSource = op.migrateSource;
@@ -311,6 +313,7 @@ function applySuccess(h: NodeHistory, op: LrmRscOp, task: string, isProbe: boole
     case 'migrate_to':
       if (h.role === 'Stopped') setRole(h, 'Started');
       h.migrateTarget = op.migrateTarget;
+      h.failedMigrateTarget = undefined;
       return;
     case 'monitor':
       if (rc === RC.NOT_RUNNING) {

@@ -234,6 +234,14 @@ function isIgnored(p: PrimitiveRsc, opKey: string): boolean {
 function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: FailureIndex): void {
   const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent?.variant === 'clone' ? p.parent.parent : undefined;
   const promotable = clone?.variant === 'clone' && clone.promotable;
+  // A failed migrate_to may have left the resource half-started on the
+  // target: unless the target knows better since, count it as active there.
+  for (const h of p.history.values()) {
+    const targetName = h.failedMigrateTarget;
+    if (targetName === undefined) continue;
+    const th = p.history.get(targetName);
+    if (th && th.role === 'Stopped' && (th.lastRcChangeSec ?? 0) <= (h.lastRcChangeSec ?? 0) && sc.ws.nodeByName.get(targetName)?.online) th.role = 'Started';
+  }
   for (const [nodeName, h] of p.history) {
     if (h.role === 'Started' && promotable) h.role = 'Unpromoted';
     if (h.role === 'Unpromoted' && !promotable) h.role = 'Started';
