@@ -202,6 +202,8 @@ function needsRestart(p: PrimitiveRsc, node: SchedNode): string | undefined {
   const h = p.history.get(node.name);
   if (h?.failed) return 'failed';
   if (p.definitionChanged.has(node.name)) return 'resource definition change';
+  // (An empty reason: the summary gives none.)
+  if (p.restartOn.has(node.name)) return '';
   return undefined;
 }
 

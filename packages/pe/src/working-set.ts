@@ -139,6 +139,8 @@ export interface PrimitiveRsc extends RscCommon {
   instance?: number;
   /** Set when the resource's parameters changed since it started here. */
   definitionChanged: Set<string>;
+  /** Nodes where the resource must be restarted if it stays (left half-migrated there). */
+  restartOn: Set<string>;
   /** Nodes where only reloadable parameters changed: a reload instead of a restart. */
   reloadNeeded: Set<string>;
   /** True when the resource is blocked from any action (on-fail=block, unmanaged failed stop). */

@@ -124,6 +124,7 @@ export function makePrimitive(
     nextRole: 'Stopped',
     definitionChanged: new Set(),
     reloadNeeded: new Set(),
+    restartOn: new Set(),
     blocked: false,
   };
 }

@@ -240,7 +240,11 @@ function finishPrimitive(p: PrimitiveRsc, sc: StatusContext, failures: FailureIn
     const targetName = h.failedMigrateTarget;
     if (targetName === undefined) continue;
     const th = p.history.get(targetName);
-    if (th && th.role === 'Stopped' && (th.lastRcChangeSec ?? 0) <= (h.lastRcChangeSec ?? 0) && sc.ws.nodeByName.get(targetName)?.online) th.role = 'Started';
+    if (th && th.role === 'Stopped' && (th.lastRcChangeSec ?? 0) <= (h.lastRcChangeSec ?? 0) && sc.ws.nodeByName.get(targetName)?.online) {
+      th.role = 'Started';
+      // Its state there is unknown: if it stays, it is restarted.
+      p.restartOn.add(targetName);
+    }
   }
   for (const [nodeName, h] of p.history) {
     if (h.role === 'Started' && promotable) h.role = 'Unpromoted';
