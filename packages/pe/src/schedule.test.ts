@@ -556,3 +556,17 @@ describe('pending operations', () => {
     expect(summary(xml)).toEqual(['Start web ( n1 )']);
   });
 });
+
+describe('failed migrate_to', () => {
+  it('the target may be running a half-migrated copy: it is restarted there', () => {
+    const op = (task: string, call: number, rc = 0) =>
+      `<lrm_rsc_op id="vm_${task}_0" operation="${task}" interval="0" call-id="${call}" rc-code="${rc}" op-status="${rc === 0 ? 0 : 4}" transition-key="1:1:0:abc" on_node="n1" migrate_source="n1" migrate_target="n2" last-rc-change="${NOW - 50}"/>`;
+    const probe = `<lrm_rsc_op id="vm_monitor_0" operation="monitor" interval="0" call-id="2" rc-code="7" op-status="0" transition-key="1:1:7:abc" on_node="n2" last-rc-change="${NOW - 100}"/>`;
+    const xml = cib({
+      nodes: [{ name: 'n1', lrm: lrmResource('vm', [started('vm', 'n1'), op('migrate_to', 17, 1), op('stop', 18)]) }, { name: 'n2', lrm: lrmResource('vm', [probe]) }],
+      resources: '<primitive id="vm" class="ocf" provider="heartbeat" type="Dummy"><meta_attributes id="vm-m"><nvpair id="vm-st" name="resource-stickiness" value="100"/></meta_attributes></primitive>',
+      constraints: '<rsc_location id="l" rsc="vm" node="n1" score="-INFINITY"/>',
+    });
+    expect(summary(xml)).toEqual(['Restart vm ( n2 )']);
+  });
+});
