@@ -330,3 +330,44 @@ describe.sequential('leaving the cluster', () => {
     expect(cluster.events(web).some((e) => e.msg === 'quorum lost' && e['policy'] === 'stop')).toBe(true);
   }, 120_000);
 });
+
+describe.sequential('watchdog fencing (stonith-watchdog-timeout, no fence device)', () => {
+  let cluster: LocalCluster;
+  let httpPort: number;
+
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ nodes: 3 });
+    [httpPort] = (await freePorts(1)) as [number];
+    const cib = demoCib(cluster, { httpPort })
+      .replace(/<primitive id="fence-local"[\s\S]*?<\/primitive>/, '')
+      .replace('<nvpair id="opt-fencing" name="fencing-enabled" value="true"/>', '<nvpair id="opt-fencing" name="fencing-enabled" value="true"/><nvpair id="opt-wd" name="stonith-watchdog-timeout" value="8s"/>');
+    await cluster.configure(cib);
+  }, 120_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('recovers a lost node\'s resources only after the watchdog timeout has passed', async () => {
+    const victim = await until('web running', async () => LocalCluster.nodesOf(await cluster.status(), 'http')[0], 60_000, 100);
+    await until('watchdogs armed', () => (cluster.nodes.every((n) => cluster.events(n.name).some((e) => /watchdog armed/.test(e.msg))) ? true : undefined), 30_000, 100);
+    const killedAt = Date.now();
+    await cluster.kill(victim, 'SIGKILL');
+    const survivor = cluster.nodes.find((n) => n.name !== victim)!.name;
+    await until(
+      'web on a survivor',
+      async () => {
+        const w = LocalCluster.nodesOf(await cluster.status(survivor), 'http');
+        return w.length === 1 && w[0] !== victim ? true : undefined;
+      },
+      60_000,
+      100,
+    );
+    const started = cluster.nodes
+      .filter((n) => n.name !== victim)
+      .flatMap((n) => cluster.events(n.name))
+      .find((e) => e.msg === 'resource result' && e['resource'] === 'http' && e['task'] === 'start' && e.time > killedAt);
+    expect(started).toBeDefined();
+    expect(started!.time - killedAt).toBeGreaterThanOrEqual(8_000);
+  }, 120_000);
+});

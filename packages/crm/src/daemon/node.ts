@@ -16,7 +16,7 @@ import { createNode, type MessagingNode } from '@vigil/messaging';
 import { AgentExecutor, NativeAgentRegistry, builtinAgents, type AgentClass, type AttributeStore } from '@vigil/ra';
 import { LocalResourceManager, opRecordAttributes, type OpResult } from '@vigil/lrm';
 import { unpack, type GraphAction } from '@vigil/pe';
-import { Fencer, defaultRegistry, fencerConfigFromCib, registryDeviceFactory, systemClock, type DeviceRegistry } from '@vigil/stonith';
+import { Fencer, ProcessWatchdog, SelfFenceMonitor, defaultRegistry, effectiveStonithWatchdogTimeoutMs, fencerConfigFromCib, registryDeviceFactory, systemClock, type DeviceRegistry } from '@vigil/stonith';
 import { CrmNode, type CrmNodeStatus } from '../node.js';
 import type { CrmTransport } from '../node.js';
 import { setTransientAttribute } from '../xml-cib.js';
@@ -37,6 +37,13 @@ export interface ClusterNodeOptions {
   /** Fence device types; the default knows ipmi, ssh, fence_* agents and the process stand-in. */
   readonly fenceRegistry?: DeviceRegistry;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Timeout of this node's watchdog, used when the CIB sets
+   * stonith-watchdog-timeout (default 5 s, SBD's default). The watchdog is
+   * a process-level one: a child process that SIGKILLs the daemon when it
+   * is not fed.
+   */
+  readonly watchdogTimeoutMs?: number;
 }
 
 export interface ResourceResult {
@@ -122,6 +129,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private executor!: AgentExecutor;
   private lrm!: LocalResourceManager;
   private fencer!: Fencer;
+  private registry!: DeviceRegistry;
   private loop: ControlLoop | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private actingDc = false;
@@ -183,9 +191,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       quorum: config.quorum,
       fence: async (id) => this.fenceNode(this.idToName.get(id) ?? String(id), 'reboot'),
     });
-    const registry = this.opts.fenceRegistry ?? defaultRegistry();
-    registry.register(PROCESS_FENCE_TYPE, processFenceDevice, processFenceMetadata());
-    this.fencer = new Fencer({ clock: systemClock, createDevice: registryDeviceFactory(registry) });
+    this.registry = this.opts.fenceRegistry ?? defaultRegistry();
+    this.registry.register(PROCESS_FENCE_TYPE, processFenceDevice, processFenceMetadata());
+    this.fencer = new Fencer({ clock: systemClock, createDevice: registryDeviceFactory(this.registry) });
     this.executor = new AgentExecutor({
       nodeName: this.name,
       nodeId: String(this.id),
@@ -214,7 +222,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.messaging.on('view', (v) => this.onView(v.members));
     this.crm.on('committed', (entry) => this.onCommitted(entry.doc));
     this.crm.on('event', (e) => {
-      if (e.type === 'no-quorum' && !this.stopping) void this.applyNoQuorumPolicy();
+      if (e.type === 'no-quorum' && !this.stopping) {
+        if (this.selfFence) this.selfFence.setHealthy(false, 'quorum lost');
+        else void this.applyNoQuorumPolicy();
+      }
+      if (e.type === 'quorum' && e.status.quorate) this.selfFence?.setHealthy(true, 'quorum regained');
       if (e.type === 'quorum' && this.actingDc) void this.dcWrite((root) => this.syncMembership(root)).then(() => this.loop?.poke('quorum changed'));
     });
     this.onView(this.messaging.view().members);
@@ -290,6 +302,54 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   private readonly confirmedDown = new Set<string>();
+  private selfFence: SelfFenceMonitor | undefined;
+  private watchdogFencingMs: number | undefined;
+
+  /**
+   * With stonith-watchdog-timeout set, every node arms a watchdog: losing
+   * quorum it stops its resources, and if that does not finish in time it
+   * stops feeding the watchdog, which kills the daemon. The DC may then
+   * treat a lost node as fenced once stonith-watchdog-timeout has passed.
+   */
+  private updateWatchdog(cib: Cib): void {
+    let effective: number | undefined;
+    const wdMs = this.opts.watchdogTimeoutMs ?? 5_000;
+    try {
+      const cfg = fencerConfigFromCib(cib, { nowSec: Math.floor(Date.now() / 1000) });
+      effective = effectiveStonithWatchdogTimeoutMs(cfg.stonithWatchdogTimeoutMs, wdMs);
+    } catch (err) {
+      this.log('error', `watchdog fencing not enabled: ${(err as Error).message}`);
+      effective = undefined;
+    }
+    if (effective === this.watchdogFencingMs) return;
+    this.watchdogFencingMs = effective;
+    // The DC's view: a node without a device answer counts as fenced after the timeout.
+    this.fencer = new Fencer({
+      clock: systemClock,
+      createDevice: registryDeviceFactory(this.registry),
+      ...(effective !== undefined ? { watchdog: { timeoutMs: effective, covers: () => true } } : {}),
+    });
+    if (effective !== undefined && !this.selfFence) {
+      const monitor = new SelfFenceMonitor({
+        clock: systemClock,
+        watchdog: new ProcessWatchdog(wdMs, process.pid),
+        stopResources: () => this.stopEverythingHere(),
+        // Stopping plus the watchdog firing must fit in what the DC waits.
+        stopDeadlineMs: Math.max(1, effective - wdMs),
+        onStateChange: (state, reason) => this.log(state === 'resetting' ? 'error' : 'info', `watchdog: ${state} (${reason})`),
+      });
+      this.selfFence = monitor;
+      monitor.start().then(
+        () => this.log('info', `watchdog armed (${wdMs} ms); watchdog fencing after ${effective} ms`),
+        (err: Error) => this.log('error', `watchdog could not be armed: ${err.message}`),
+      );
+    }
+  }
+
+  private async stopEverythingHere(): Promise<void> {
+    await Promise.all([...this.activeHereNow.values()].map(({ rsc }) => this.runLocally({ t: 'exec', id: this.nextExecId++, rsc, task: 'stop', intervalMs: 0, timeoutMs: 20_000, key: '0:0:0:watchdog' })));
+    if (this.activeHereNow.size > 0) throw new Error(`${this.activeHereNow.size} resource(s) did not stop`);
+  }
 
   // ------------------------------------------------------------ changes
 
@@ -541,6 +601,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       return;
     }
     this.emit('committed', version);
+    try {
+      this.updateWatchdog(parseCib(doc));
+    } catch {
+      /* an unparsable CIB is refused before commit; nothing to do */
+    }
     if (!this.actingDc) return;
     // Our own write may commit before its proposal resolves: decide once it has.
     if (this.writesInFlight > 0) {
@@ -907,6 +972,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       while (Date.now() < deadline && this.activeHere().length > 0) await new Promise((r) => setTimeout(r, 100));
     }
     this.stopped = true;
+    await this.selfFence?.shutdown().catch(() => undefined);
     if (this.watchdog) clearInterval(this.watchdog);
     this.loop?.stop();
     for (const p of this.pendingExec.values()) clearTimeout(p.timer);
