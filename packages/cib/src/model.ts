@@ -431,7 +431,7 @@ export interface LrmRscOp {
   readonly intervalMs: number;
   readonly callId: number;
   readonly rcCode: number;
-  /** 0 done, -1 pending, 1 cancelled, 2 timed out, 3 not supported, 4 error, 5 not installed... */
+  /** Pacemaker's exec status: -1 pending, 0 done, 1 cancelled, 2 timed out, 3 not supported, 4 error, 5 hard error, 6 fatal error, 7 not installed, 8 not connected, 9 invalid. */
   readonly opStatus: number;
   readonly transitionKey?: string;
   readonly transitionMagic?: string;
