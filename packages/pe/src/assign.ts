@@ -642,6 +642,18 @@ function promotedDependentPull(c: CloneRsc, ctx: AssignContext): Weights {
   return out;
 }
 
+/** Nodes where a resource that must run with the promoted role cannot run. */
+function promotedDependentBans(c: CloneRsc, ctx: AssignContext): Set<string> {
+  const out = new Set<string>();
+  for (const edge of c.colocationsAsPrimary) {
+    if (edge.primaryRole !== 'Promoted' || edge.score < INFINITY || edge.dependent.variant === 'clone' || edge.dependent.assignedDone) continue;
+    const dw = dependentWeights(edge.dependent, ctx, new Set<Rsc>([c]));
+    if (!dw) continue;
+    for (const [n, v] of dw) if (v <= -INFINITY) out.add(n);
+  }
+  return out;
+}
+
 /** The promotion score an instance has on its node (crm_master / crm_attribute -p). */
 function promotionScore(c: CloneRsc, inst: PrimitiveRsc | GroupRsc, node: SchedNode): number | undefined {
   const members = inst.variant === 'primitive' ? [inst] : inst.children;
@@ -696,7 +708,11 @@ function assignPromotion(c: CloneRsc, ctx: AssignContext): void {
     if (pull !== undefined) score = addScore(score, pull);
     candidates.push({ inst, node, score, promotedNow, index });
   });
-  candidates.sort((a, b) => b.score - a.score || Number(b.promotedNow) - Number(a.promotedNow) || a.index - b.index);
+  // Where what must run with the promoted instance cannot run, promote only
+  // if there is nowhere better (it does not make the node ineligible).
+  const shunned = promotedDependentBans(c, ctx);
+  const rank = (x: { node: SchedNode }): number => (shunned.has(x.node.name) ? 1 : 0);
+  candidates.sort((a, b) => rank(a) - rank(b) || b.score - a.score || Number(b.promotedNow) - Number(a.promotedNow) || a.index - b.index);
   const perNode = new Map<string, number>();
   let promoted = 0;
   // Instances left promoted because they cannot be touched still take a promoted slot.
