@@ -570,3 +570,24 @@ describe('failed migrate_to', () => {
     expect(summary(xml)).toEqual(['Restart vm ( n2 )']);
   });
 });
+
+describe('promotion and failed dependents', () => {
+  it('promotion moves to where the group that must run with it still can', () => {
+    const failedMon = `<lrm_rsc_op id="g1_monitor_10000" operation="monitor" interval="10000" call-id="3" rc-code="7" op-status="0" transition-key="1:1:0:abc" on_node="n1"/>`;
+    const promoted = (n: string) => `<lrm_resource id="p" class="ocf" provider="heartbeat" type="Dummy">${started('p', n)}<lrm_rsc_op id="p_promote_0" operation="promote" interval="0" call-id="3" rc-code="0" op-status="0" transition-key="1:1:0:abc" on_node="${n}"/></lrm_resource>`;
+    const xml = cib({
+      nodes: [
+        { name: 'n1', attrs: { 'master-p': '10', 'fail-count-g1#monitor_10000': '1' }, lrm: promoted('n1') + lrmResource('g1', [started('g1', 'n1'), failedMon]) },
+        { name: 'n2', attrs: { 'master-p': '5' }, lrm: lrmResource('p', [started('p', 'n2')]) },
+      ],
+      resources:
+        cloneOf('p-clone', dummy('p'), { promotable: 'true' }) +
+        `<group id="g">${dummy('g1', '<meta_attributes id="g1-m"><nvpair id="g1-mt" name="migration-threshold" value="1"/></meta_attributes>')}</group>`,
+      constraints: '<rsc_colocation id="c" rsc="g" with-rsc="p-clone" with-rsc-role="Promoted" score="INFINITY"/>',
+    });
+    const lines = summary(xml);
+    expect(lines).toContainEqual(expect.stringMatching(/^Demote p:\d \( Promoted -> Unpromoted n1 \)$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^Promote p:\d \( Unpromoted -> Promoted n2 \)$/));
+    expect(lines).toContain('Recover g1 ( n1 -> n2 )');
+  });
+});
