@@ -172,7 +172,13 @@ export function registerClientCommands(program: Command): void {
 
   withTarget(program.command('property').command('set <name> <value>'))
     .description('Set a cluster property (cib-bootstrap-options)')
-    .action(run(async (opts, name, value) => finish(await (await connect(opts)).request('PUT', `/cib/properties/${encodeURIComponent(name!)}`, { body: { value } }))));
+    .action(
+      run(async (opts, name, value) =>
+        finish(await (await connect(opts)).request('PUT', `/cib/properties/${encodeURIComponent(name!)}`, { body: { value } }), (b) =>
+          process.stdout.write(`${name}=${value} (CIB ${versionText(b)})\n`),
+        ),
+      ),
+    );
 
   const resource = program.command('resource').description('Start, stop, move, ban, clear, clean up and promote resources');
   for (const action of ['start', 'stop', 'restart', 'move', 'ban', 'clear', 'cleanup', 'promote-on']) {
@@ -206,9 +212,9 @@ export function registerClientCommands(program: Command): void {
       run(async (opts, n, name, value) => {
         const client = await connect(opts);
         const path = `/nodes/${encodeURIComponent(n!)}/attributes/${encodeURIComponent(name!)}`;
-        if (opts['delete']) return finish(await client.request('DELETE', path));
+        if (opts['delete']) return finish(await client.request('DELETE', path), (b) => process.stdout.write(`removed ${name} on ${n} (CIB ${versionText(b)})\n`));
         if (value === undefined) throw new ClientError('attribute: give a value, or --delete');
-        return finish(await client.request('PUT', path, { body: { value } }));
+        return finish(await client.request('PUT', path, { body: { value } }), (b) => process.stdout.write(`${name}=${value} on ${n} (CIB ${versionText(b)})\n`));
       }),
     );
 }
@@ -278,6 +284,16 @@ const NODE_HELP: Record<string, string> = {
   maintenance: 'Stop managing the resources on the node (they keep running)',
   ready: 'End maintenance',
 };
+
+/** "0.4.1" from an API answer carrying cibVersion. */
+function versionText(body: string): string {
+  try {
+    const v = (JSON.parse(body) as { cibVersion?: { adminEpoch: number; epoch: number; numUpdates: number } }).cibVersion;
+    return v ? `${v.adminEpoch}.${v.epoch}.${v.numUpdates}` : 'unchanged';
+  } catch {
+    return 'unknown version';
+  }
+}
 
 function readText(file: string): string {
   try {
