@@ -571,11 +571,7 @@ function assignClone(c: CloneRsc, ctx: AssignContext): void {
       perNode.set(cur.name, (perNode.get(cur.name) ?? 0) + 1);
     }
   }
-  // A promotable instance that cannot stay on a node that is still up is
-  // stopped there and a fresh instance takes its place (its role and
-  // promotion score belong to that node); elsewhere instances move.
-  const onLiveNode = (i: PrimitiveRsc | GroupRsc): boolean => c.promotable && (leadOf(i)?.runningOn.some((n) => n.online) ?? false);
-  const pending = [...running.filter((i) => !placed.has(i) && !onLiveNode(i)), ...stopped, ...running.filter((i) => !placed.has(i) && onLiveNode(i))];
+  const pending = [...running.filter((i) => !placed.has(i)), ...stopped];
   let count = placed.size;
   for (const pass of [Math.min(fairShare, c.cloneNodeMax), c.cloneNodeMax]) {
     for (const inst of pending) {
