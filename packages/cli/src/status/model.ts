@@ -211,6 +211,7 @@ const OCF_RC_TEXT: Record<number, string> = {
 };
 
 // Execution status of an operation, independent of the agent's exit code.
+/** Pacemaker's execution status numbering (as @vigil/ra's OpStatus), in crm_mon's words. */
 const OP_STATUS_TEXT: Record<number, string> = {
   [-1]: 'pending',
   0: 'complete',
@@ -218,11 +219,13 @@ const OP_STATUS_TEXT: Record<number, string> = {
   2: 'Timed Out',
   3: 'NOT SUPPORTED',
   4: 'Error',
-  5: 'Not installed',
-  6: 'Not connected',
-  7: 'Invalid',
-  8: 'No fence device',
-  9: 'No secrets',
+  5: 'Hard error',
+  6: 'Fatal error',
+  7: 'Not installed',
+  8: 'Not connected',
+  9: 'Invalid',
+  10: 'No fence device',
+  11: 'No secrets',
 };
 
 export function rcText(rc: number): string {

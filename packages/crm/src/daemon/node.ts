@@ -11,7 +11,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
-import { parseCib, parseXml, serializeXml, unpackNvSets, type Cib, type Primitive, type XmlElement } from '@vigil/cib';
+import { parseCib, parseXml, serializeXml, type Cib, type Primitive, type XmlElement } from '@vigil/cib';
 import { createNode, type MessagingNode } from '@vigil/messaging';
 import { AgentExecutor, NativeAgentRegistry, builtinAgents, type AgentClass, type AttributeStore } from '@vigil/ra';
 import { LocalResourceManager, opRecordAttributes, type OpResult } from '@vigil/lrm';
@@ -675,7 +675,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     const p = ws.primitives.find((x) => x.id === resourceId);
     if (!p) throw new DaemonError('VIGIL_CRM_UNKNOWN_RESOURCE', `resource '${resourceId}' is not in the CIB`);
     const def: Primitive = p.def;
-    const params = unpackNvSets(def.instanceAttributes, { nowSec: Math.floor(Date.now() / 1000), rsc: { class: def.class, type: def.type, ...(def.provider ? { provider: def.provider } : {}) } });
+    // The scheduler's own parameter set (a group's or clone's instance
+    // attributes included): the digest it expects is over exactly these.
+    const params = { ...p.params };
     const meta: Record<string, string> = {};
     for (const [k, v] of Object.entries(p.meta)) meta[k.replace(/-/g, '_')] = v;
     const clone = p.parent?.variant === 'clone' ? p.parent : p.parent?.parent?.variant === 'clone' ? p.parent.parent : undefined;
