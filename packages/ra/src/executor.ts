@@ -79,6 +79,14 @@ export interface ActionRunner {
 }
 
 const EXIT_REASON_PREFIX = 'ocf-exit-reason:';
+/** Actions that bring a resource up (or check its configuration): only these refuse bad parameters. */
+const VALIDATING_ACTIONS: ReadonlySet<string> = new Set(['start', 'validate-all', 'migrate_from', 'reload', 'reload-agent', 'promote']);
+
+function defaultsOf(meta: AgentMetadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of meta.parameters) if (p.default !== undefined) out[p.name] = p.default;
+  return out;
+}
 const CHECK_LEVEL = 'OCF_CHECK_LEVEL';
 const EXIT_REASON_MAX = 256;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -339,8 +347,14 @@ export class AgentExecutor implements ActionRunner {
     try {
       params = checkParameters(agent.metadata, request.params ?? {}, { subject: `resource '${request.resourceId}'` });
     } catch (err) {
-      // The same answer a script gives for bad parameters: not configured (fatal).
-      return result(OcfRc.ERR_CONFIGURED, OpStatus.DONE, (err as Error).message);
+      // Bad parameters are refused where a resource would be brought up, with
+      // the answer a script gives (not configured, fatal). Stopping or
+      // checking must still work: a failed stop gets a node fenced.
+      if (!VALIDATING_ACTIONS.has(request.action)) {
+        params = { ...defaultsOf(agent.metadata), ...(request.params ?? {}) };
+      } else {
+        return result(OcfRc.ERR_CONFIGURED, OpStatus.DONE, (err as Error).message);
+      }
     }
     // One signal for the agent: aborted by our timeout or by the caller.
     const controller = new AbortController();
