@@ -51,8 +51,8 @@ export interface ClusterConfig {
 export const DEFAULT_TIMING: TimingConfig = {
   heartbeatIntervalMs: 200,
   tokenTimeoutMs: 1000,
-  dcLeaseMs: 2000,
-  electionTimeoutMs: 1000,
+  dcLeaseMs: 1000,
+  electionTimeoutMs: 500,
 };
 
 function fail(source: string, field: string, why: string): never {
