@@ -1,4 +1,4 @@
-import { CibError, cibFromXml, parseCib, serializeCib, withConfigurationSection, type Cib, type CibVersion, type XmlElement } from '@vigil/cib';
+import { CibError, cibFromXml, serializeCib, withConfigurationSection, type Cib, type CibVersion, type XmlElement } from '@vigil/cib';
 import { DaemonError, type ClusterNode } from '@vigil/crm';
 import { unpack } from '@vigil/pe';
 import { applyNodeAction, applyNodeAttribute, applyProperty, applyResourceAction, restartPlan } from './api/cib-actions.js';
@@ -178,4 +178,3 @@ function fmt(v: CibVersion): string {
   return `${v.adminEpoch}.${v.epoch}.${v.numUpdates}`;
 }
 
-export { parseCib };

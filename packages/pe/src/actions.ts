@@ -211,7 +211,6 @@ function needsRestart(p: PrimitiveRsc, node: SchedNode): string | undefined {
 export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: WorkingSet, fencedNodes: Set<string>): void {
   const target = p.assigned;
   const managed = p.managed && !p.blocked;
-  let startAction: Action | undefined;
   for (const node of p.migrationLeftovers) {
     if (!p.runningOn.includes(node)) b.add({ rsc: p, task: 'stop', node, required: managed, runnable: managed && node.online, reason: 'migration clean-up' });
   }
@@ -243,16 +242,16 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
     const fromAction = b.add({ rsc: p, task: 'migrate_from', node: target, required: true, meta: { migrate_target: target.name, migrate_source: from.name } });
     b.order(to, fromAction, { impliesThen: true, runnableLeft: true });
     const stop = b.byKey.get(keyOf(p, 'stop', from));
-    startAction = b.add({ rsc: p, task: 'start', node: target, required: true, pseudo: true, runnable: managed });
+    const pseudoStart = b.add({ rsc: p, task: 'start', node: target, required: true, pseudo: true, runnable: managed });
     b.order(fromAction, stop, {});
-    b.order(fromAction, startAction, {});
+    b.order(fromAction, pseudoStart, {});
     addRecurring(p, target, b);
     return;
   }
   if (target) {
     const running = p.runningOn.includes(target);
     const restart = running ? needsRestart(p, target) : undefined;
-    startAction = b.add({ rsc: p, task: 'start', node: target, required: managed && (!running || restart !== undefined), runnable: managed });
+    b.add({ rsc: p, task: 'start', node: target, required: managed && (!running || restart !== undefined), runnable: managed });
     if (running && restart === undefined && p.reloadNeeded.has(target.name)) {
       // Only reloadable parameters changed: the agent applies them in place.
       b.add({ rsc: p, task: 'reload-agent', node: target, required: managed, runnable: managed });
@@ -265,9 +264,8 @@ export function createPrimitiveActions(p: PrimitiveRsc, b: ActionBuilder, ws: Wo
   } else {
     // A start that cannot happen anywhere still carries orderings, so that
     // whatever depends on this resource knows it is not coming.
-    startAction = b.add({ rsc: p, task: 'start', required: false, runnable: false, reason: p.stopReason ?? 'node availability' });
+    b.add({ rsc: p, task: 'start', required: false, runnable: false, reason: p.stopReason ?? 'node availability' });
   }
-  void startAction;
 }
 
 /** Moving (or restarting) by stop and start, not by migration. */
@@ -379,10 +377,6 @@ function groupEdge(children: PrimitiveRsc[], task: string): PrimitiveRsc[] {
   return [children[0]!];
 }
 
-function groupLast(children: PrimitiveRsc[]): PrimitiveRsc | undefined {
-  return children[children.length - 1];
-}
-
 /**
  * A mandatory colocation of the promoted role with a primary: where the
  * primary cannot start, the instance there cannot be promoted.
@@ -436,7 +430,6 @@ export function orderGroupMembers(children: PrimitiveRsc[], b: ActionBuilder): v
       for (const t of b.of(cur, 'promote')) b.order(s, t, { impliesThen: true, runnableLeft: true });
     }
   }
-  void groupLast;
 }
 
 /** Turn a resource-level ordering into action orderings. */
@@ -668,7 +661,6 @@ export function propagate(set: ActionSet, ws: WorkingSet): void {
       }
     }
   }
-  void ws;
 }
 
 /** Joins from several orders that share a label and a "then" count their firsts together. */

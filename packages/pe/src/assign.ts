@@ -317,7 +317,6 @@ function primitiveUtilization(p: PrimitiveRsc, ws: WorkingSet): Utilization {
       out[nv.name] = scoreOf(nv.value, 0);
     }
   }
-  void ws;
   return out;
 }
 

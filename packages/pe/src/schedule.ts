@@ -16,7 +16,6 @@ import {
   inhibitInterleaved,
   markUnmigrateable,
   createPrimitiveActions,
-  keyOf,
   orderGroupMembers,
   orderPrimitiveLifecycle,
   propagate,
@@ -351,7 +350,6 @@ function buildActions(ws: WorkingSet): ActionSet {
   addProbes(ws, b);
   const set = b.result();
   propagate(set, ws);
-  void keyOf;
   return set;
 }
 

@@ -1,4 +1,5 @@
 import { clusterOptions, parseDurationMs, type Cib, type LrmRscOp, type NodeType } from '@vigil/cib';
+import { rcName } from '@vigil/ra';
 import {
   unpack,
   ROLE_ORDER,
@@ -194,22 +195,6 @@ export interface TicketStatus {
   readonly lastGrantedSec?: number;
 }
 
-const OCF_RC_TEXT: Record<number, string> = {
-  0: 'ok',
-  1: 'error',
-  2: 'invalid parameter',
-  3: 'unimplemented feature',
-  4: 'insufficient privileges',
-  5: 'not installed',
-  6: 'not configured',
-  7: 'not running',
-  8: 'promoted',
-  9: 'promoted (failed)',
-  // Pacemaker's own wording for the two "degraded" codes, kept so output matches crm_mon.
-  190: 'OCF_DEGRADED',
-  191: 'promoted (degraded)',
-};
-
 // Execution status of an operation, independent of the agent's exit code.
 /** Pacemaker's execution status numbering (as @vigil/ra's OpStatus), in crm_mon's words. */
 const OP_STATUS_TEXT: Record<number, string> = {
@@ -228,8 +213,9 @@ const OP_STATUS_TEXT: Record<number, string> = {
   11: 'No secrets',
 };
 
+/** crm_mon's words for an agent's exit code (its own wording for the degraded promoted code). */
 export function rcText(rc: number): string {
-  return OCF_RC_TEXT[rc] ?? `unknown (${rc})`;
+  return rc === 191 ? 'promoted (degraded)' : rcName(rc);
 }
 
 export function opStatusText(status: number): string {
