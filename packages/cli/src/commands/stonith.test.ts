@@ -1,28 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runVigil } from '../testing/run-vigil.js';
 import { BMC_PASSWORD, BMC_USER, freeUdpPort, haveFenceIpmilan, haveIpmiSim, haveIpmitool, startIpmiSim, type IpmiSim } from '../../../stonith/test-fixtures/harness.js';
 
-async function vigil(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  process.exitCode = 0;
-  try {
-    const code = await main(['node', 'vigil', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    process.exitCode = 0;
-  }
-}
+const vigil = runVigil;
 
 const skipReason = !haveIpmiSim ? 'ipmi_sim missing (apt-get install openipmi)' : !haveIpmitool ? 'ipmitool missing (apt-get install ipmitool)' : '';
 
