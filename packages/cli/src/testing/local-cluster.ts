@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initCluster, loadClusterConfig, readApiToken, type ClusterConfig } from '@vigil/crm';
-import { allPrimitiveStatuses, type ClusterStatus, type PrimitiveStatus } from '../status/index.js';
+import { allPrimitiveStatuses, type ClusterStatus } from '../status/index.js';
 
 /**
  * Several `vigil daemon` processes on loopback, each with its own ports and
@@ -220,11 +220,6 @@ export class LocalCluster {
   async configure(cibXml: string): Promise<void> {
     const res = await this.request('PUT', '/cib', { body: cibXml });
     if (!res.ok) throw new Error(`configure: HTTP ${res.status}: ${await res.text()}`);
-  }
-
-  /** Where a primitive runs (and in which role), by the given node's view. */
-  static locate(status: ClusterStatus, id: string): PrimitiveStatus | undefined {
-    return allPrimitiveStatuses(status.resources).find((p) => p.id === id);
   }
 
   static nodesOf(status: ClusterStatus, id: string, role?: string): string[] {
